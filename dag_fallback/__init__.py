@@ -1,0 +1,1 @@
+"""dag_fallback package."""

@@ -1,0 +1,1 @@
+"""The `netorch` command line: thin commands over the library (parse, call, print)."""

@@ -1,0 +1,86 @@
+"""The root `netorch` command: global options, sub-command groups, error handling."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from orchestrator.cli import config_cmd
+from orchestrator.cli.common import CliState, err_console
+from orchestrator.cli.errors import user_error_types
+
+app = typer.Typer(
+    name="netorch",
+    help="netorch: the orchestrator that makes Source of Truth, Executor and Observability one system.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        str | None,
+        typer.Option("--config", "-c", envvar="NETORCH_CONFIG", help="Path to netorch.yaml."),
+    ] = None,
+    home: Annotated[
+        str | None,
+        typer.Option("--home", help="Data directory (overrides NETORCH_HOME and the file)."),
+    ] = None,
+) -> None:
+    """Global options shared by every command."""
+    ctx.obj = CliState(config_path=config, overrides={"home": home} if home else {})
+
+
+app.add_typer(config_cmd.app, name="config")
+
+
+def _register_optional() -> None:
+    """Attach command groups that exist; each area owns its own module."""
+    import importlib
+
+    groups = [
+        ("orchestrator.cli.lab_cmd", "lab"),
+        ("orchestrator.cli.audit_cmd", "audit"),
+        ("orchestrator.cli.mcp_cmd", "mcp"),
+        ("orchestrator.cli.policy_cmd", "policy"),
+        ("orchestrator.cli.runs_cmd", "runs"),
+        ("orchestrator.cli.eval_cmd", "eval"),
+    ]
+    for module_name, name in groups:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        app.add_typer(module.app, name=name)
+    for module_name in ("orchestrator.cli.top_cmds",):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        module.register(app)
+
+
+_register_optional()
+
+
+def main() -> None:
+    """Console-script entry point: user mistakes become one `Error:` line and exit 1."""
+    errors = user_error_types()
+    try:
+        app(standalone_mode=True)
+    except errors as exc:
+        err_console.print(f"Error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

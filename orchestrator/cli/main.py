@@ -59,7 +59,9 @@ def _register_optional() -> None:
                 continue
             raise
         app.add_typer(module.app, name=name)
-    for module_name in ("orchestrator.cli.top_cmds",):
+    # Modules that add top-level commands (approve, run, demo, investigate, serve, chat) call
+    # register(app) themselves, so each area owns its own file.
+    for module_name in TOP_LEVEL_MODULES:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -68,6 +70,15 @@ def _register_optional() -> None:
             raise
         module.register(app)
 
+
+TOP_LEVEL_MODULES = (
+    "orchestrator.cli.approvals_cmd",
+    "orchestrator.cli.run_cmd",
+    "orchestrator.cli.demo_cmd",
+    "orchestrator.cli.investigate_cmd",
+    "orchestrator.cli.serve_cmd",
+    "orchestrator.cli.chat_cmd",
+)
 
 _register_optional()
 

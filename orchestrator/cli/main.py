@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from orchestrator.cli import config_cmd
 from orchestrator.cli.common import CliState, err_console
 from orchestrator.cli.errors import user_error_types
 
+
+class _RootGroup(TyperGroup):
+    """Root group that turns a user's mistake into one `Error:` line and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the sub-command; domain errors become a one-line message, not a traceback."""
+        try:
+            return super().invoke(ctx)
+        except user_error_types() as exc:
+            err_console.print(f"Error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+
 app = typer.Typer(
+    cls=_RootGroup,
     name="netorch",
     help="netorch: the orchestrator that makes Source of Truth, Executor and Observability one system.",
     no_args_is_help=True,
@@ -84,13 +99,8 @@ _register_optional()
 
 
 def main() -> None:
-    """Console-script entry point: user mistakes become one `Error:` line and exit 1."""
-    errors = user_error_types()
-    try:
-        app(standalone_mode=True)
-    except errors as exc:
-        err_console.print(f"Error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(1)
+    """Console-script entry point."""
+    app()
 
 
 if __name__ == "__main__":

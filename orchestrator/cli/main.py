@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -16,7 +15,7 @@ from orchestrator.cli.errors import user_error_types
 class _RootGroup(TyperGroup):
     """Root group that turns a user's mistake into one `Error:` line and exit code 1."""
 
-    def invoke(self, ctx: click.Context) -> object:
+    def invoke(self, ctx: typer.Context) -> object:
         """Run the sub-command; domain errors become a one-line message, not a traceback."""
         try:
             return super().invoke(ctx)

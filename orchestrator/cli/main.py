@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from typer import _click
 from typer.core import TyperGroup
 
 from orchestrator.cli import config_cmd
@@ -15,7 +16,7 @@ from orchestrator.cli.errors import user_error_types
 class _RootGroup(TyperGroup):
     """Root group that turns a user's mistake into one `Error:` line and exit code 1."""
 
-    def invoke(self, ctx: typer.Context) -> object:
+    def invoke(self, ctx: _click.Context) -> object:
         """Run the sub-command; domain errors become a one-line message, not a traceback."""
         try:
             return super().invoke(ctx)

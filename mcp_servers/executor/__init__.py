@@ -1,0 +1,1 @@
+"""The Executor block: job templates and jobs, modelled on AWX."""

@@ -1,0 +1,22 @@
+"""Errors of the run store and service; each message names the bad value::
+
+RunError                 base: a run operation a user asked for cannot be done
+├── UnknownRun           no run with that id
+└── InvalidTransition    the run's state machine forbids the change (e.g. cancel a finished run)
+"""
+
+from __future__ import annotations
+
+__all__ = ["InvalidTransition", "RunError", "UnknownRun"]
+
+
+class RunError(Exception):
+    """A run operation cannot be done; the message names the run and why."""
+
+
+class UnknownRun(RunError):
+    """No run has the given id."""
+
+
+class InvalidTransition(RunError):
+    """The run's state machine does not allow the requested status change."""

@@ -1,0 +1,272 @@
+"""The run service: start with dedup, audited state transitions, cancel, and step/device recording.
+
+Dedup (chapter 7.2.2): a trigger carrying a ``dedup_key`` that matches a run which is still active
+returns that run instead of starting another; once it has finished, the same key returns the
+finished run (its stored outcome) for ``dedup_window_seconds`` (``runs.dedup_window_seconds``,
+default one hour); after the window a new run starts. A window of 0 only deduplicates active runs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from orchestrator.runs.errors import InvalidTransition
+from orchestrator.runs.model import (
+    ALLOWED,
+    TERMINAL,
+    DeviceState,
+    Run,
+    RunFailure,
+    RunKind,
+    RunStatus,
+    StepState,
+    Trigger,
+    new_run_id,
+    utcnow,
+)
+from orchestrator.runs.store import RunStore
+
+__all__ = ["AuditWriter", "RunService", "StartResult"]
+
+SYSTEM_ACTOR = "netorch"
+
+
+class AuditWriter(Protocol):
+    """The part of audit.AuditLog the run service writes to."""
+
+    def append(
+        self,
+        kind: str,
+        *,
+        actor: str,
+        payload: dict[str, Any],
+        run_id: str | None = None,
+        definition: str | None = None,
+        version: str | None = None,
+    ) -> object:
+        """Append one record."""
+        ...
+
+
+@dataclass(frozen=True)
+class StartResult:
+    """What a trigger got: a new run, or the existing one its dedup key matched."""
+
+    run: Run
+    created: bool
+    dedup: str | None = None  # "active" or "finished" when created is False
+
+
+class RunService:
+    """Owns the run state machine; every transition is written to the audit log."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        audit: AuditWriter,
+        *,
+        dedup_window_seconds: float = 3600.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.audit = audit
+        self.dedup_window = timedelta(seconds=dedup_window_seconds)
+        self._clock = clock
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(
+        self,
+        *,
+        name: str,
+        version: str,
+        input: Mapping[str, Any],
+        trigger: Trigger,
+        kind: RunKind = RunKind.WORKFLOW,
+        definition: Mapping[str, Any] | None = None,
+    ) -> StartResult:
+        """Create a pending run, or return the run this trigger's dedup key already belongs to."""
+        now = self._clock()
+        run = Run(
+            id=new_run_id(now),
+            kind=kind,
+            name=name,
+            version=version,
+            trigger=trigger,
+            input=dict(input),
+            created_at=now,
+            updated_at=now,
+        )
+        window_start = now - self.dedup_window if self.dedup_window.total_seconds() > 0 else None
+        stored, created = self.store.create(run, reuse_finished_since=window_start)
+        if not created:
+            dedup = "active" if stored.active else "finished"
+            self._audit(
+                stored,
+                "run.deduplicated",
+                trigger.actor,
+                {"dedup_key": trigger.dedup_key, "matched": dedup, "trigger": trigger.model_dump()},
+            )
+            return StartResult(stored, created=False, dedup=dedup)
+        if self.store.first_use(name, version):
+            self._audit(run, "definition.first_use", SYSTEM_ACTOR, {"name": name, **dict(definition or {})})
+        self._audit(
+            run,
+            "run.created",
+            trigger.actor,
+            {"kind": kind.value, "trigger": trigger.model_dump(), "input": run.input, "status": run.status.value},
+        )
+        return StartResult(run, created=True)
+
+    def get(self, run_id: str) -> Run:
+        """The run (UnknownRun if no such id)."""
+        return self.store.get(run_id)
+
+    def list_runs(
+        self,
+        *,
+        status: RunStatus | None = None,
+        name: str | None = None,
+        kind: RunKind | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+    ) -> list[Run]:
+        """Runs, newest first, filtered."""
+        return self.store.list_runs(status=status, name=name, kind=kind, since=since, limit=limit)
+
+    def transition(
+        self,
+        run_id: str,
+        to: RunStatus,
+        *,
+        actor: str = SYSTEM_ACTOR,
+        reason: str | None = None,
+        failure: RunFailure | None = None,
+        outcome: Mapping[str, Any] | None = None,
+        waiting_on: Mapping[str, Any] | None = None,
+    ) -> Run:
+        """Move a run to ``to`` if the state machine allows it; audit ``run.<status>``.
+
+        Raises:
+            InvalidTransition: naming the run, its current status and the refused one.
+        """
+        current = self.store.get(run_id)
+        if to not in ALLOWED[current.status]:
+            raise InvalidTransition(
+                f"run '{run_id}' is {current.status.value}: it cannot become {to.value}"
+                + (" (it has finished)" if current.status in TERMINAL else "")
+            )
+        now = self._clock()
+        changes: dict[str, Any] = {"status": to, "updated_at": now}
+        if to is RunStatus.RUNNING and current.started_at is None:
+            changes["started_at"] = now
+        if to in TERMINAL:
+            changes["finished_at"] = now
+        changes["waiting_on"] = dict(waiting_on) if to is RunStatus.WAITING and waiting_on else None
+        if failure is not None:
+            changes["failure"] = failure
+        if outcome is not None:
+            changes["outcome"] = dict(outcome)
+        updated = current.model_copy(update=changes)
+        if not self.store.update(updated, expect=current.status):
+            latest = self.store.get(run_id)
+            raise InvalidTransition(
+                f"run '{run_id}' changed to {latest.status.value} meanwhile: it cannot become {to.value}"
+            )
+        resumed = current.status in (RunStatus.RUNNING, RunStatus.WAITING) and to is RunStatus.RUNNING
+        kind = "run.resumed" if resumed else f"run.{to.value}"
+        payload: dict[str, Any] = {"from": current.status.value, "to": to.value}
+        if reason:
+            payload["reason"] = reason
+        if failure is not None:
+            payload["failure"] = failure.model_dump()
+        if outcome is not None:
+            payload["outcome"] = dict(outcome)
+        if waiting_on:
+            payload["waiting_on"] = dict(waiting_on)
+        self._audit(updated, kind, actor, payload)
+        return updated
+
+    def cancel(self, run_id: str, *, actor: str, reason: str | None = None) -> Run:
+        """Cancel an active run; its workflow stops before its next device batch."""
+        return self.transition(run_id, RunStatus.CANCELLED, actor=actor, reason=reason or "cancelled")
+
+    # -- what workflows record while they run (dag_fallback.base.RunRecorder) ------------------
+
+    def is_cancelled(self, run_id: str) -> bool:
+        """Whether someone cancelled the run (workflows check before each batch)."""
+        return self.store.get(run_id).status is RunStatus.CANCELLED
+
+    def step_started(self, run_id: str, step: str, *, detail: Mapping[str, Any] | None = None) -> None:
+        """Record that a step began (no audit record: its outcome is audited when it ends)."""
+        self.store.put_step(
+            run_id, StepState(step=step, status="running", started_at=self._clock(), summary=dict(detail or {}))
+        )
+
+    def record_devices(self, run_id: str, step: str, devices: Sequence[Mapping[str, Any]]) -> None:
+        """Store a batch of per-device results in one write, with one grouped audit record."""
+        if not devices:
+            return
+        run = self.store.get(run_id)
+        states = [DeviceState.model_validate({"step": step, **dict(d)}) for d in devices]
+        self.store.put_devices(run_id, states)
+        payload: dict[str, Any] = {"step": step, "devices": dict(Counter(s.outcome for s in states))}
+        failed = [
+            {"device": s.device, "error_class": s.error_class, "error": s.error}
+            for s in states
+            if s.outcome == "failed"
+        ]
+        if failed:
+            payload["failed"] = failed
+        self._audit(run, "step.devices", SYSTEM_ACTOR, payload)
+
+    def step_finished(
+        self,
+        run_id: str,
+        step: str,
+        *,
+        status: str,
+        summary: Mapping[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Store a step's outcome with per-outcome device counts, and audit it."""
+        run = self.store.get(run_id)
+        previous = {s.step: s for s in self.store.steps(run_id)}.get(step)
+        merged = {**(previous.summary if previous else {}), **dict(summary or {})}
+        counts = dict(Counter(d.outcome for d in self.store.devices(run_id, step=step)))
+        if counts:
+            merged["devices"] = counts
+        self.store.put_step(
+            run_id,
+            StepState(
+                step=step,
+                status=status,
+                started_at=previous.started_at if previous else None,
+                finished_at=self._clock(),
+                summary=merged,
+                error=error,
+            ),
+        )
+        payload: dict[str, Any] = {"step": step, "status": status, "summary": merged}
+        if error:
+            payload["error"] = error
+        self._audit(run, "step.finished", SYSTEM_ACTOR, payload)
+
+    def note(self, run_id: str, kind: str, payload: Mapping[str, Any], *, actor: str = SYSTEM_ACTOR) -> None:
+        """Audit a notable event of a run (escalation, approval requested, notification sent)."""
+        self._audit(self.store.get(run_id), kind, actor, dict(payload))
+
+    def steps(self, run_id: str) -> list[StepState]:
+        """The run's steps."""
+        return self.store.steps(run_id)
+
+    def devices(self, run_id: str, *, step: str | None = None) -> list[DeviceState]:
+        """The run's per-device states."""
+        return self.store.devices(run_id, step=step)
+
+    def _audit(self, run: Run, kind: str, actor: str, payload: dict[str, Any]) -> None:
+        self.audit.append(kind, actor=actor, payload=payload, run_id=run.id, definition=run.name, version=run.version)

@@ -1,0 +1,74 @@
+"""ServiceNow-style change events → intake items.
+
+The ITSM sends an outbound REST message whenever a change request's ``state`` changes. Only
+``approved`` starts a run (``vlan_deploy`` with the request's ``variables``); every other state is
+recorded and ignored. The dedup key is ``<number>:<state>``, so a resent event is a duplicate while
+a later state of the same ticket is a new event.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from orchestrator.intake.errors import PayloadError
+from orchestrator.intake.store import IntakeItem
+
+__all__ = ["ITSM", "ITSM_WORKFLOW", "ChangeEvent", "parse_itsm"]
+
+ITSM = "itsm"
+ITSM_WORKFLOW = "vlan_deploy"
+_NUMBER = re.compile(r"^[A-Za-z]{2,10}\d{1,12}$")
+
+
+class ChangeEvent(BaseModel):
+    """A change-request event, as a ServiceNow business rule posts it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    number: str = Field(min_length=3, max_length=32, description="Ticket number, e.g. CHG0040012.")
+    state: str = Field(min_length=1, max_length=32, description="New state; 'approved' starts the workflow.")
+    sys_id: str | None = Field(None, max_length=64)
+    requested_by: str | None = Field(None, max_length=128)
+    short_description: str | None = Field(None, max_length=500)
+    variables: dict[str, Any] = Field(default_factory=dict, description="The request's parameters (workflow input).")
+
+
+def parse_itsm(body: bytes | dict[str, Any]) -> tuple[ChangeEvent, IntakeItem]:
+    """Validate a change event and turn it into one intake item (kind ``change`` or ``change_ignored``).
+
+    Raises:
+        PayloadError: the body is not JSON or not a change event.
+    """
+    try:
+        data = json.loads(body) if isinstance(body, bytes | bytearray) else body
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PayloadError(f"ITSM payload is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise PayloadError(f"ITSM payload must be a JSON object, not {type(data).__name__}")
+    try:
+        event = ChangeEvent.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "body"
+        raise PayloadError(f"invalid ITSM change event: {where}: {err['msg']}") from None
+    if not _NUMBER.match(event.number):
+        raise PayloadError(
+            f"invalid ITSM ticket number {event.number!r} (expected letters then digits, e.g. CHG0040012)"
+        )
+    state = event.state.strip().lower()
+    kind = "change" if state == "approved" else "change_ignored"
+    request = {
+        "ticket": event.number,
+        "state": state,
+        "sys_id": event.sys_id,
+        "requested_by": event.requested_by,
+        "short_description": event.short_description,
+        "workflow": ITSM_WORKFLOW,
+        "input": event.variables,
+    }
+    item = IntakeItem(ITSM, f"{event.number}:{state}", kind, f"itsm:{event.requested_by or 'unknown'}", request)
+    return event, item

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 __all__ = [
     "AgentConfig",
@@ -166,11 +166,35 @@ class ApiConfig(_Section):
 class ScheduleEntry(_Section):
     """A cron schedule that starts a workflow."""
 
-    name: str
-    cron: str
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
+    cron: str = Field(description="Five-field cron expression, e.g. '0 2 * * *' (parsed by croniter).")
     workflow: str
     params: dict[str, Any] = Field(default_factory=dict)
-    missed: Literal["skip", "catch_up_once"] = "skip"
+    missed: Literal["skip", "catch_up_once"] = Field(
+        "skip", description="Slots missed while netorch was down: skip them, or run once for the latest."
+    )
+    timezone: str = Field("UTC", description="IANA zone the cron expression is read in.")
+    enabled: bool = True
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from croniter import croniter
+
+        if not croniter.is_valid(value):
+            raise ValueError(f"not a valid cron expression: {value!r}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}") from None
+        return value
 
 
 class QueueConfig(_Section):

@@ -169,6 +169,9 @@ class Approvals:
         approval = self.store.get(approval_id)
         if approval is None:
             return None, f"unknown approval '{approval_id}'"
+        mismatch = _binding_mismatch(approval, req)
+        if mismatch:
+            return approval, f"approval '{approval_id}' {mismatch}"
         if approval.is_open:
             return approval, f"pending: approval '{approval_id}' is still {approval.status}"
         if approval.status == "consumed":
@@ -176,9 +179,6 @@ class Approvals:
         if approval.status != "approved":
             by = f" by {approval.decided_by}" if approval.decided_by else ""
             return approval, f"approval '{approval_id}' is {approval.status}{by}"
-        mismatch = _binding_mismatch(approval, req)
-        if mismatch:
-            return approval, f"approval '{approval_id}' {mismatch}"
         if need.emergency and not approval.emergency:
             return approval, f"approval '{approval_id}' is not an emergency override, which {need.rule} needs"
         if approval.expires_at <= now:

@@ -181,7 +181,7 @@ def incident_from_workflow(
 
 
 def normalise(trigger: Mapping[str, Any]) -> Incident:
-    """An Incident from ``{"alert": payload}``, ``{"question": text}``, ``{"workflow": {...}}`` or ``{"incident": {...}}``."""
+    """An Incident from a trigger mapping with one key: alert, question, workflow or incident."""
     if "incident" in trigger:
         return Incident.model_validate(trigger["incident"])
     if "alert" in trigger:

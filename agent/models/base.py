@@ -36,3 +36,7 @@ class ModelBackend(Protocol):
     async def next_turn(self, conversation: Conversation, tools: Sequence[ToolSpec]) -> ModelTurn:
         """The next turn, given everything so far; raise ModelError if no turn can be produced."""
         ...
+
+    async def aclose(self) -> None:
+        """Release connections (a no-op for offline backends)."""
+        ...

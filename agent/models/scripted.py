@@ -92,3 +92,6 @@ class ScriptedModel:
         if index >= len(self._turns):
             raise ModelError(f"scripted model has no turn {index + 1} (the script holds {len(self._turns)})")
         return self._turns[index]
+
+    async def aclose(self) -> None:
+        """Nothing to release."""

@@ -13,15 +13,21 @@ caller classify the failure without reading prose::
 ``denied_by_policy`` and ``approval_required`` are produced by the guardrails gateway, never by a
 server; ``failed`` is anything else (including an unexpected server crash, whose details stay in
 the server's log).
+
+Setting servers up or connecting to them fails with a different tree, shown by the CLI as one line::
+
+    McpSetupError                 a bad backend name or option, or an unusable spec
+    └── ServerUnreachable         a configured stdio or HTTP server cannot be reached
 """
 
 from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from mcp.server.mcpserver.exceptions import ToolError
+if TYPE_CHECKING:
+    from mcp.server.mcpserver.exceptions import ToolError
 
 __all__ = [
     "BlockError",
@@ -30,7 +36,9 @@ __all__ = [
     "DeviceFailed",
     "ErrorCode",
     "InvalidArgument",
+    "McpSetupError",
     "NotFound",
+    "ServerUnreachable",
     "format_tool_error",
     "parse_tool_error",
     "tool_error",
@@ -86,6 +94,14 @@ class DeviceFailed(BlockError):
     code = ErrorCode.DEVICE_FAILED
 
 
+class McpSetupError(Exception):
+    """A server or client cannot be set up as specified (bad backend name, option or transport)."""
+
+
+class ServerUnreachable(McpSetupError):
+    """A configured MCP server (stdio command or HTTP URL) could not be reached."""
+
+
 def format_tool_error(code: ErrorCode | str, message: str) -> str:
     """The wire text of a tool error: ``"[code] message"``."""
     return f"[{ErrorCode(code).value}] {message}"
@@ -93,6 +109,9 @@ def format_tool_error(code: ErrorCode | str, message: str) -> str:
 
 def tool_error(code: ErrorCode | str, message: str) -> ToolError:
     """A ToolError carrying ``"[code] message"``, ready to raise from a tool."""
+    # Imported here so that the CLI can name these exception classes without loading the SDK.
+    from mcp.server.mcpserver.exceptions import ToolError
+
     return ToolError(format_tool_error(code, message))
 
 

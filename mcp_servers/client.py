@@ -1,0 +1,149 @@
+"""One client over the three blocks' servers, whatever transport reaches each of them.
+
+The rest of netorch sees only `BlockClients`: the tool list, which block owns a tool, and
+`call_tool`. Whether a block runs in this process, as a stdio subprocess or behind a streamable
+HTTP URL is decided by the spec.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+from mcp.shared.exceptions import MCPError
+from mcp_types import CallToolResult, TextContent, Tool
+
+from mcp_servers.context import BackendContext
+from mcp_servers.errors import ErrorCode, McpSetupError, ServerUnreachable, format_tool_error
+from mcp_servers.servers import build_server
+from mcp_servers.spec import BLOCKS, Block, BlockSpec, ServersSpec
+
+__all__ = ["BlockClients", "error_result", "open_clients"]
+
+_log = logging.getLogger("mcp_servers.client")
+
+
+def error_result(code: ErrorCode | str, message: str) -> CallToolResult:
+    """A tool error result as a server would return it, for failures seen on the client side."""
+    return CallToolResult(content=[TextContent(type="text", text=format_tool_error(code, message))], is_error=True)
+
+
+class BlockClients:
+    """Connected clients of the building blocks, with a merged tool catalogue."""
+
+    def __init__(self, clients: dict[Block, Client], tools: dict[Block, list[Tool]]) -> None:
+        self._clients = clients
+        self._tools: dict[str, tuple[Block, Tool]] = {}
+        for block, block_tools in tools.items():
+            for tool in block_tools:
+                if tool.name in self._tools:
+                    other = self._tools[tool.name][0]
+                    raise McpSetupError(f"tool '{tool.name}' is offered by both {other} and {block}")
+                self._tools[tool.name] = (block, tool)
+
+    @property
+    def blocks(self) -> list[Block]:
+        """The connected blocks."""
+        return list(self._clients)
+
+    def tools(self) -> list[Tool]:
+        """Every tool of every connected block (names are unique across blocks)."""
+        return [tool for _, tool in self._tools.values()]
+
+    def tool(self, name: str) -> Tool:
+        """One tool's declaration (KeyError naming it if no block offers it)."""
+        try:
+            return self._tools[name][1]
+        except KeyError:
+            raise KeyError(f"unknown tool '{name}' (not offered by {', '.join(self._clients)})") from None
+
+    def block_of(self, tool: str) -> Block:
+        """The block that offers a tool (KeyError naming it if none does)."""
+        try:
+            return self._tools[tool][0]
+        except KeyError:
+            raise KeyError(f"unknown tool '{tool}' (not offered by {', '.join(self._clients)})") from None
+
+    def client(self, block: Block) -> Client:
+        """The raw MCP client of one block, for what BlockClients does not wrap."""
+        return self._clients[block]
+
+    async def call_tool(self, name: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
+        """Call a tool on the block that offers it; failures come back as results, never raise.
+
+        An unknown tool is a `not_found` result; a server that cannot be reached any more (a
+        crashed subprocess, a dropped HTTP connection) is a `dependency_unavailable` result.
+        """
+        owner = self._tools.get(name)
+        if owner is None:
+            return error_result(
+                ErrorCode.NOT_FOUND, f"unknown tool '{name}' (not offered by {', '.join(self._clients)})"
+            )
+        block = owner[0]
+        try:
+            return await self._clients[block].call_tool(name, arguments or {})
+        except MCPError as exc:
+            return error_result(ErrorCode.FAILED, f"{name}: the {block} server refused the call: {exc}")
+        except Exception as exc:  # transport failure: a block-boundary failure, reported as a value
+            _log.warning("call to %s on the %s server failed: %r", name, block, exc)
+            return error_result(
+                ErrorCode.DEPENDENCY_UNAVAILABLE, f"the {block} MCP server is unreachable: {type(exc).__name__}: {exc}"
+            )
+
+
+def _client_for(block: Block, spec: ServersSpec, block_spec: BlockSpec, ctx: BackendContext) -> Client:
+    if block_spec.transport == "inprocess":
+        return Client(build_server(block, spec, ctx))
+    if block_spec.transport == "stdio":
+        params = StdioServerParameters(
+            command=block_spec.command[0],
+            args=block_spec.command[1:],
+            env=dict(block_spec.env),
+            cwd=block_spec.cwd,
+        )
+        return Client(params)
+    assert block_spec.url is not None  # ServersSpec validation guarantees it
+    return Client(block_spec.url)
+
+
+def _where(block_spec: BlockSpec) -> str:
+    if block_spec.transport == "http":
+        return f"at {block_spec.url}"
+    return f"via `{' '.join(block_spec.command)}`"
+
+
+@asynccontextmanager
+async def open_clients(
+    spec: ServersSpec, *, blocks: tuple[Block, ...] = BLOCKS, context: BackendContext | None = None
+) -> AsyncIterator[BlockClients]:
+    """Connect to each block as its spec says; in-process servers share one backend context.
+
+    Raises:
+        McpSetupError: a bad backend name or option (in-process blocks).
+        ServerUnreachable: a stdio or HTTP server that cannot be started or reached.
+    """
+    ctx = context or BackendContext(spec.home, spec.lab)
+    async with AsyncExitStack() as stack:
+        clients: dict[Block, Client] = {}
+        tools: dict[Block, list[Tool]] = {}
+        for block in blocks:
+            block_spec = spec.block(block)
+            client = _client_for(block, spec, block_spec, ctx)
+            try:
+                await stack.enter_async_context(client)
+                listed = await client.list_tools()
+            except (McpSetupError, MCPError):
+                raise
+            except Exception as exc:
+                if block_spec.transport == "inprocess":
+                    raise
+                raise ServerUnreachable(
+                    f"cannot reach the {block} MCP server {_where(block_spec)}: {type(exc).__name__}: {exc}"
+                ) from exc
+            clients[block] = client
+            tools[block] = list(listed.tools)
+        yield BlockClients(clients, tools)

@@ -1,0 +1,257 @@
+"""The lab executor: AWX-like jobs that apply netlab operations, devices in parallel up to `forks`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from anyio.abc import TaskGroup
+from pydantic import BaseModel, ConfigDict, Field
+
+from mcp_servers.errors import DependencyUnavailable, InvalidArgument, NotFound
+from mcp_servers.executor.jobstore import DeviceOutcome, JobStore, runner_id
+from mcp_servers.executor.lab_templates import LAB_TEMPLATES, LabTemplate, lab_template
+from mcp_servers.executor.models import FINISHED, DeviceStatus, Job, JobDetail, JobTemplate, LaunchRequest
+from mcp_servers.lab_errors import translate_lab_errors
+from mcp_servers.paging import PageRequest
+
+if TYPE_CHECKING:
+    from netlab import Lab
+
+__all__ = ["LabExecutor", "LabExecutorOptions"]
+
+_log = logging.getLogger("mcp_servers.executor")
+
+_POLL_S = 0.1
+
+
+class LabExecutorOptions(BaseModel):
+    """`executor.options` for the lab backend."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    forks: int = Field(50, ge=1, le=5000, description="Devices changed at the same time within one job.")
+    db: str | None = Field(None, description="Job store file (default: <home>/executor-jobs.db).")
+    flush_interval_s: float = Field(
+        0.05, gt=0, le=5, description="How often per-device results are committed (group commit)."
+    )
+
+
+@dataclass
+class _LocalJob:
+    """A job this process is running: how to cancel it and how to know it finished."""
+
+    done: anyio.Event = field(default_factory=anyio.Event)
+    cancel: bool = False
+
+
+@dataclass
+class _Progress:
+    """Per-device changes not yet committed to the job store."""
+
+    started: list[int] = field(default_factory=list)
+    finished: list[DeviceOutcome] = field(default_factory=list)
+
+
+class LabExecutor:
+    """ExecutorBackend over netlab, with jobs recorded in a SQLite job store."""
+
+    def __init__(self, lab: Lab, store: JobStore, options: LabExecutorOptions) -> None:
+        self.lab = lab
+        self.store = store
+        self.options = options
+        self._tg: TaskGroup | None = None
+        self._local: dict[int, _LocalJob] = {}
+        self._runner = runner_id()
+
+    @classmethod
+    def create(cls, lab: Lab, home: Path, options: dict[str, Any]) -> LabExecutor:
+        """Build from `executor.options` (validated; a bad key is named)."""
+        opts = LabExecutorOptions.model_validate(options)
+        db = Path(opts.db).expanduser() if opts.db else home / "executor-jobs.db"
+        return cls(lab, JobStore(db), opts)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Run jobs in a task group for as long as the server is up; interrupted jobs end 'failed'."""
+        self.store.reap_orphans()
+        async with anyio.create_task_group() as tg:
+            self._tg = tg
+            try:
+                yield
+            finally:
+                self._tg = None
+                tg.cancel_scope.cancel()
+
+    async def list_job_templates(self) -> list[JobTemplate]:
+        """Every lab template."""
+        return [template.public() for template in LAB_TEMPLATES.values()]
+
+    async def launch_job(self, request: LaunchRequest) -> Job:
+        """Validate everything up front, record the job, then run it in the background."""
+        template = lab_template(request.template)
+        extra_vars = template.validate(request.extra_vars)
+        limit = list(dict.fromkeys(request.limit))
+        if not limit:
+            raise InvalidArgument("limit is empty: name at least one target device")
+        with translate_lab_errors():
+            self._check_targets(template, extra_vars, limit)
+        if self._tg is None:
+            raise DependencyUnavailable("the executor is not running (no server lifespan): cannot start jobs")
+        clean = request.model_copy(update={"extra_vars": extra_vars, "limit": limit})
+        job_id = self.store.create(clean, self._runner)
+        local = _LocalJob()
+        self._local[job_id] = local
+        self._tg.start_soon(self._run_job, job_id, template, clean, local)
+        return self.store.job(job_id)
+
+    async def get_job(self, job_id: int, status: DeviceStatus | None, page: PageRequest) -> JobDetail:
+        """The job and one page of its per-device results."""
+        self._reap_if_orphan(job_id)
+        results = self.store.results(job_id, status, page)
+        return JobDetail(job=self.store.job(job_id), items=results.items, **results.fields())
+
+    async def wait_job(self, job_id: int, timeout_s: float) -> Job:
+        """Wait on the local completion event, or poll the job store for another process's job."""
+        local = self._local.get(job_id)
+        with anyio.move_on_after(timeout_s):
+            if local is not None:
+                await local.done.wait()
+            else:
+                while self.store.status(job_id) not in FINISHED:
+                    self._reap_if_orphan(job_id)
+                    await anyio.sleep(_POLL_S)
+        return self.store.job(job_id)
+
+    async def cancel_job(self, job_id: int) -> Job:
+        """Flag the job; its runner (here or in another process) stops starting devices."""
+        self.store.request_cancel(job_id)
+        local = self._local.get(job_id)
+        if local is not None:
+            local.cancel = True
+        return self.store.job(job_id)
+
+    def _check_targets(self, template: LabTemplate, extra_vars: dict[str, Any], limit: list[str]) -> None:
+        """Every device (and, for interface templates, the interface) must exist before anything runs."""
+        known = set(self.lab.device_names())
+        for device in limit:
+            if device not in known:
+                raise NotFound(f"unknown device '{device}' (not in the lab inventory)")
+        interface = extra_vars.get("interface")
+        if interface is not None:
+            for device in limit:
+                self.lab.interface_states(device, interface)
+
+    def _reap_if_orphan(self, job_id: int) -> None:
+        if job_id not in self._local and self.store.status(job_id) not in FINISHED:
+            self.store.reap_orphans()
+
+    async def _run_job(self, job_id: int, template: LabTemplate, request: LaunchRequest, local: _LocalJob) -> None:
+        """Run every device with at most `forks` in flight; record results in batches."""
+        ops = template.ops(request.extra_vars)
+        queue = iter(enumerate(request.limit))
+        progress = _Progress()
+        self.store.start(job_id)
+
+        async def worker() -> None:
+            for seq, device in queue:
+                if local.cancel:
+                    return
+                progress.started.append(seq)
+                progress.finished.append(await self._run_device(seq, device, ops, request))
+
+        async def flusher(scope: anyio.CancelScope) -> None:
+            with scope:
+                while True:
+                    await anyio.sleep(self.options.flush_interval_s)
+                    self._flush(job_id, progress)
+                    if not local.cancel and self.store.cancel_requested(job_id):
+                        local.cancel = True
+
+        try:
+            flush_scope = anyio.CancelScope()
+            async with anyio.create_task_group() as outer:
+                outer.start_soon(flusher, flush_scope)
+                async with anyio.create_task_group() as workers:
+                    for _ in range(min(self.options.forks, len(request.limit))):
+                        workers.start_soon(worker)
+                flush_scope.cancel()
+            self._flush(job_id, progress)
+            if local.cancel or self.store.cancel_requested(job_id):
+                self.store.skip_unfinished(job_id, "job canceled")
+                self.store.finish(job_id, "canceled")
+            else:
+                failed = self.store.counts(job_id).failed
+                self.store.finish(job_id, "failed" if failed else "successful")
+        except BaseException:
+            # Cancelled (server stopping) or a bug: keep what finished, never leave the job 'running'.
+            # Plain synchronous writes, so cancellation cannot interrupt them.
+            self._flush(job_id, progress)
+            self.store.skip_unfinished(job_id, "executor stopped")
+            self.store.finish(job_id, "failed", "executor stopped before the job finished")
+            raise
+        finally:
+            local.done.set()
+            self._local.pop(job_id, None)
+
+    def _flush(self, job_id: int, progress: _Progress) -> None:
+        started, progress.started = progress.started, []
+        finished, progress.finished = progress.finished, []
+        if started:
+            self.store.mark_running(job_id, started)
+        self.store.record(job_id, finished)
+
+    async def _run_device(
+        self, seq: int, device: str, ops: list[tuple[str, dict[str, Any]]], request: LaunchRequest
+    ) -> DeviceOutcome:
+        """Apply the template's operations to one device; any failure is this device's result."""
+        changed = False
+        replayed = True
+        diffs: list[str] = []
+        for step, (op, params) in enumerate(ops):
+            key = _step_key(request.idempotency_key, device, op if len(ops) > 1 else None)
+            try:
+                result = await self.lab.apply_async(op, device, params, idempotency_key=key, dry_run=request.dry_run)
+            except Exception as exc:  # outcomes are values: one device's error never stops the others
+                return _raised(seq, exc)
+            replayed = replayed and bool(result.replayed)
+            if result.failed:
+                error = result.error or "failed"
+                if step:
+                    error = f"{op} (step {step + 1} of {len(ops)}): {error}"
+                return DeviceOutcome(
+                    seq=seq,
+                    status="failed",
+                    changed=changed,
+                    diff="".join(diffs) or None,
+                    error=error,
+                    error_class=result.error_class or "permanent",
+                    replayed=replayed,
+                )
+            changed = changed or bool(result.changed)
+            if result.diff:
+                diffs.append(result.diff if result.diff.endswith("\n") else result.diff + "\n")
+        return DeviceOutcome(seq=seq, status="ok", changed=changed, diff="".join(diffs) or None, replayed=replayed)
+
+
+def _step_key(key: str | None, device: str, op: str | None) -> str | None:
+    """`{key}/{device}`; a multi-step template adds `/{op}` so each step replays on its own."""
+    if key is None:
+        return None
+    return f"{key}/{device}" if op is None else f"{key}/{device}/{op}"
+
+
+def _raised(seq: int, exc: Exception) -> DeviceOutcome:
+    from netlab.errors import IntentUnavailable, LabError
+
+    if isinstance(exc, IntentUnavailable):
+        return DeviceOutcome(seq=seq, status="failed", error=f"[dependency_unavailable] {exc}", error_class="transient")
+    if isinstance(exc, LabError):
+        return DeviceOutcome(seq=seq, status="failed", error=str(exc), error_class="permanent")
+    _log.exception("unexpected error changing device #%d", seq)
+    return DeviceOutcome(seq=seq, status="failed", error=f"unexpected {type(exc).__name__}", error_class="permanent")

@@ -1,0 +1,1 @@
+"""The Observability block: live state, compliance, alerts and metrics."""

@@ -1,0 +1,1 @@
+"""The Source of Truth block: intent (devices, interfaces, VLANs, services, intended config)."""

@@ -1,0 +1,64 @@
+"""The lab Source of Truth: netlab's intent store behind the SotBackend Protocol."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mcp_servers.lab_errors import translate_lab_errors
+from mcp_servers.paging import Page, PageRequest, paginate
+from mcp_servers.sot.models import Device, DeviceQuery, IntendedConfig, Interface, Neighbor, Vlan, VlanService
+
+if TYPE_CHECKING:
+    from netlab import Lab
+
+__all__ = ["LabSot"]
+
+
+class LabSot:
+    """SotBackend over netlab (intent reads raise IntentUnavailable under the sot_unavailable fault)."""
+
+    def __init__(self, lab: Lab) -> None:
+        self.lab = lab
+
+    async def list_devices(self, query: DeviceQuery, page: PageRequest) -> Page[Device]:
+        """Devices matching the filters, ordered by name."""
+        with translate_lab_errors():
+            found = self.lab.intent_devices(**query.model_dump())
+        devices = sorted(found, key=lambda d: d.name)
+        return paginate([Device.model_validate(d, from_attributes=True) for d in devices], page)
+
+    async def get_device(self, name: str) -> Device:
+        """One device."""
+        with translate_lab_errors():
+            return Device.model_validate(self.lab.intent_device(name), from_attributes=True)
+
+    async def get_interfaces(self, device: str, page: PageRequest) -> Page[Interface]:
+        """A device's intended interfaces."""
+        with translate_lab_errors():
+            found = self.lab.intent_interfaces(device)
+        return paginate([Interface.model_validate(i, from_attributes=True) for i in found], page)
+
+    async def list_vlans(self, location: str | None, device: str | None, page: PageRequest) -> Page[Vlan]:
+        """Intended VLANs in a scope."""
+        with translate_lab_errors():
+            found = self.lab.intent_vlans(location=location, device=device)
+        vlans = sorted(found, key=lambda v: (v.vid, v.location or ""))
+        return paginate([Vlan.model_validate(v, from_attributes=True) for v in vlans], page)
+
+    async def get_vlan_service(self, name: str) -> VlanService:
+        """One VLAN service."""
+        with translate_lab_errors():
+            return VlanService.model_validate(self.lab.vlan_service(name), from_attributes=True)
+
+    async def get_intended_config(self, device: str) -> IntendedConfig:
+        """The rendered intended configuration."""
+        with translate_lab_errors():
+            record = self.lab.intent_device(device)
+            text = self.lab.intended_config(device)
+        return IntendedConfig(device=device, platform=record.platform, config=text)
+
+    async def get_neighbors(self, device: str) -> list[Neighbor]:
+        """Cabled neighbours."""
+        with translate_lab_errors():
+            found = self.lab.neighbors(device)
+        return [Neighbor.model_validate(n, from_attributes=True) for n in found]

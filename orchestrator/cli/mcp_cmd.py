@@ -1,0 +1,180 @@
+"""`netorch mcp`: serve a building block over MCP, list or call tools, print IDE config snippets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from orchestrator.cli.common import JsonOpt, console, fail, print_json, state
+
+app = typer.Typer(help="Serve the Source of Truth, Observability and Executor blocks over MCP.", no_args_is_help=True)
+
+
+class TransportName(StrEnum):
+    """Transports a server can listen on."""
+
+    stdio = "stdio"
+    http = "http"
+
+
+class IdeClient(StrEnum):
+    """IDEs whose MCP configuration `netorch mcp config` can print."""
+
+    claude_desktop = "claude-desktop"
+    vscode = "vscode"
+    cursor = "cursor"
+
+
+TransportOpt = Annotated[
+    TransportName, typer.Option("--transport", "-t", help="stdio (for IDEs) or http (streamable HTTP at /mcp).")
+]
+PortOpt = Annotated[int, typer.Option("--port", "-p", min=0, max=65535, help="HTTP port.")]
+HostOpt = Annotated[str, typer.Option("--host", help="HTTP bind address (loopback by default).")]
+
+
+def _serve(ctx: typer.Context, block: str, transport: TransportName, host: str, port: int) -> None:
+    from mcp_servers.servers import build_server, serve
+    from orchestrator.mcp_wiring import servers_spec
+
+    loaded = state(ctx).loaded()
+    server = build_server(block, servers_spec(loaded.settings, loaded.path))
+    if transport is TransportName.http:
+        # stderr: with stdio, stdout belongs to the protocol; keep one habit for both
+        typer.echo(f"netorch {block} MCP server on http://{host}:{port}/mcp", err=True)
+    serve(server, transport.value, host=host, port=port)
+
+
+@app.command("sot")
+def sot(
+    ctx: typer.Context,
+    transport: TransportOpt = TransportName.stdio,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8001,
+) -> None:
+    """Serve the Source of Truth (intent: devices, interfaces, VLANs, intended config).
+
+    Example: netorch mcp sot --transport http --port 8001
+    """
+    _serve(ctx, "sot", transport, host, port)
+
+
+@app.command("observability")
+def observability(
+    ctx: typer.Context,
+    transport: TransportOpt = TransportName.stdio,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8002,
+) -> None:
+    """Serve Observability (state: health, interfaces, events, compliance, alerts, metrics).
+
+    Example: netorch mcp observability --transport stdio
+    """
+    _serve(ctx, "observability", transport, host, port)
+
+
+@app.command("executor")
+def executor(
+    ctx: typer.Context,
+    transport: TransportOpt = TransportName.stdio,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8003,
+) -> None:
+    """Serve the Executor (job templates and jobs that change devices).
+
+    Example: netorch mcp executor --transport http --port 8003
+    """
+    _serve(ctx, "executor", transport, host, port)
+
+
+@app.command("config")
+def config(
+    ctx: typer.Context,
+    client: Annotated[IdeClient, typer.Option("--client", help="Which IDE the snippet is for.")],
+) -> None:
+    """Print the JSON that registers the three servers in an IDE (stdio, this config and home).
+
+    Example: netorch mcp config --client vscode > .vscode/mcp.json
+    """
+    from orchestrator.mcp_wiring import ide_config
+
+    loaded = state(ctx).loaded()
+    print_json(ide_config(client.value, loaded.settings, loaded.path))
+
+
+@app.command("tools")
+def tools(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+    """List every tool of the three blocks, as configured (in-process, stdio or HTTP).
+
+    Example: netorch mcp tools --json
+    """
+    rows = asyncio.run(_list_tools(ctx))
+    if json_out:
+        print_json(rows)
+        return
+    table = Table(title="netorch MCP tools")
+    for column in ("block", "tool", "kind", "description"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["block"], row["name"], row["kind"], row["description"])
+    console.print(table)
+
+
+@app.command("call")
+def call(
+    ctx: typer.Context,
+    tool: Annotated[str, typer.Argument(help="Tool name, e.g. get_device.")],
+    arguments: Annotated[str, typer.Argument(help="Arguments as a JSON object.")] = "{}",
+) -> None:
+    """Call one tool and print its structured result as JSON (exit 1 with `Error: [code] ...` on failure).
+
+    launch_job waits for the job to finish and prints the finished job (as `wait_job` would).
+
+    Example: netorch mcp call get_device '{"name": "a-acc-01"}'
+    """
+    try:
+        args = json.loads(arguments)
+    except json.JSONDecodeError as exc:
+        fail(f"arguments {arguments!r} are not valid JSON: {exc.msg}")
+    if not isinstance(args, dict):
+        fail(f"arguments {arguments!r} must be a JSON object")
+    ok, payload = asyncio.run(_call(ctx, tool, args))
+    if not ok:
+        fail(str(payload))
+    print_json(payload)
+
+
+async def _list_tools(ctx: typer.Context) -> list[dict[str, str]]:
+    from orchestrator.mcp_wiring import open_clients
+
+    loaded = state(ctx).loaded()
+    async with open_clients(loaded.settings, loaded.path) as clients:
+        rows = []
+        for tool in clients.tools():
+            hints = tool.annotations
+            kind = "read" if hints is not None and hints.read_only_hint else "write"
+            first_line = (tool.description or "").strip().splitlines()[0] if tool.description else ""
+            rows.append(
+                {"block": clients.block_of(tool.name), "name": tool.name, "kind": kind, "description": first_line}
+            )
+        return rows
+
+
+async def _call(ctx: typer.Context, tool: str, args: dict[str, Any]) -> tuple[bool, Any]:
+    from orchestrator.mcp_wiring import open_clients
+
+    loaded = state(ctx).loaded()
+    async with open_clients(loaded.settings, loaded.path) as clients:
+        result = await clients.call_tool(tool, args)
+        if tool == "launch_job" and not result.is_error and result.structured_content:
+            # An in-process executor stops with this command: wait so the job is not cut short.
+            job_id = result.structured_content["id"]
+            result = await clients.call_tool("wait_job", {"job_id": job_id, "timeout_s": 600})
+        text = "".join(getattr(block, "text", "") for block in result.content)
+        if result.is_error:
+            return False, text
+        return True, result.structured_content if result.structured_content is not None else text

@@ -67,6 +67,7 @@ class ToolCall(BaseModel):
     outcome: CallOutcome
     error_code: str | None = None
     caller: str | None = None
+    targets: list[str] = Field(default_factory=list, description="Devices the gateway resolved for a write.")
     audited: bool = Field(True, description="Both the call and its result or decision are in the audit log.")
 
     @property
@@ -77,7 +78,9 @@ class ToolCall(BaseModel):
 
     @property
     def devices(self) -> list[str]:
-        """Target devices named by the call (``limit`` of a job, else ``device``)."""
+        """Target devices: as the gateway resolved them, else ``limit`` of a job, else ``device``."""
+        if self.targets:
+            return list(self.targets)
         limit = self.arguments.get("limit")
         if isinstance(limit, list):
             return [str(d) for d in limit]

@@ -1,0 +1,35 @@
+"""Backend registry: the set of names is pinned; planned backends refuse to start, saying so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mcp_servers.context import BackendContext
+from mcp_servers.errors import McpSetupError
+from mcp_servers.registry import EXECUTOR_BACKENDS, OBSERVABILITY_BACKENDS, SOT_BACKENDS, registered_backends
+
+
+def test_registered_names_are_pinned() -> None:
+    assert registered_backends() == {
+        "sot": ["lab", "nautobot"],
+        "observability": ["lab", "prometheus"],
+        "executor": ["awx", "lab"],
+    }
+    for registry in (SOT_BACKENDS, OBSERVABILITY_BACKENDS, EXECUTOR_BACKENDS):
+        assert registry.names(available_only=True) == ["lab"]
+
+
+@pytest.mark.parametrize(
+    ("registry", "name"),
+    [(SOT_BACKENDS, "nautobot"), (OBSERVABILITY_BACKENDS, "prometheus"), (EXECUTOR_BACKENDS, "awx")],
+)
+def test_planned_backends_say_not_yet_available(registry, name: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(McpSetupError, match=f"backend '{name}' is not yet available"):
+        registry.create(name, {}, BackendContext(tmp_path))
+
+
+def test_unknown_backend_is_named(tmp_path: Path) -> None:
+    with pytest.raises(McpSetupError, match="unknown sot backend 'netbox' \\(expected one of: lab, nautobot\\)"):
+        SOT_BACKENDS.create("netbox", {}, BackendContext(tmp_path))

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from evals.errors import ScenarioError
+from evals.lab_names import check_scenario
 from evals.scenario import Scenario
 
 __all__ = ["BUILTIN_SCENARIOS", "describe_validation_error", "load_scenario", "load_scenarios", "scenario_files"]
@@ -75,6 +76,9 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"{file}: {describe_validation_error(exc)}") from None
     if scenario.name != file.stem:
         raise ScenarioError(f"{file}: name={scenario.name!r}: must equal the file name '{file.stem}'")
+    problem = check_scenario(scenario)
+    if problem is not None:
+        raise ScenarioError(f"{file}: {problem}")
     return scenario
 
 

@@ -69,6 +69,18 @@ def test_valid_scenario_loads_with_typed_predicates_and_fault_schedule(tmp_path:
         ("  max_tool_calls: 25", "  max_tool_calls: 25\n  route: agent\nfoo: 1", "unknown key 'foo'"),
         ("after_tool_calls: 3", "after_tool_calls: 0", "faults[1].after_tool_calls=0"),
         ("lab: {buildings: 2,", "lab: {buildings: 27,", "lab.buildings=27"),
+        ("kind: err_disabled,", "kind: err_disable,", "faults[0]: unknown fault kind 'err_disable'"),
+        (
+            "after_tool_calls: 3}",
+            "after_tool_calls: 3, rate: 2}",
+            "unknown parameter 'rate' for fault 'sot_unavailable'",
+        ),
+        ("devices: [b-acc-03]", "devices: [b-acc-9]", "expect.devices[0]: unknown device 'b-acc-9' (not in a lab of 2"),
+        (
+            "- {interface_oper: {device: b-acc-03, interface: GigabitEthernet1/0/7",
+            "- {interface_oper: {device: b-acc-04, interface: GigabitEthernet1/0/7",
+            "expect.state[0].interface_oper: unknown interface 'GigabitEthernet1/0/7' on b-acc-04",
+        ),
     ],
 )
 def test_schema_errors_name_file_key_and_value(tmp_path: Path, old: str, new: str, message: str) -> None:

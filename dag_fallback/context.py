@@ -1,0 +1,51 @@
+"""What every workflow node receives as LangGraph runtime context: the seams plus shared limits.
+
+Nothing here is run state: a resumed run gets a fresh context and loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dag_fallback.base import ApprovalDesk, Clock, RunRecorder, SystemClock, ToolCaller
+from dag_fallback.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from dag_fallback.notify.base import Notifier
+
+__all__ = ["WorkflowContext"]
+
+
+@dataclass
+class WorkflowContext:
+    """Dependencies and tunables of one workflow invocation."""
+
+    tools: ToolCaller
+    recorder: RunRecorder
+    notifier: Notifier | None = None
+    approvals: ApprovalDesk | None = None
+    clock: Clock = field(default_factory=SystemClock)
+    rng: random.Random = field(default_factory=random.Random)
+    executor_forks: int = 50  # devices one executor job changes at once (AWX "forks")
+    max_job_size: int = 500  # devices per launch_job (stays under the per-call blast radius)
+    job_poll_s: float = 30.0  # wait_job long-poll per call
+    _semaphores: dict[Hashable, asyncio.Semaphore] = field(default_factory=dict, repr=False)
+    _limiters: dict[Hashable, RateLimiter] = field(default_factory=dict, repr=False)
+
+    def semaphore(self, key: Hashable, size: int) -> asyncio.Semaphore:
+        """One semaphore per key (e.g. run and step), shared by all lanes of a fan-out."""
+        sem = self._semaphores.get(key)
+        if sem is None:
+            sem = self._semaphores[key] = asyncio.Semaphore(max(1, size))
+        return sem
+
+    def limiter(self, key: Hashable, rate_per_s: float, burst: int = 1) -> RateLimiter:
+        """One token bucket per key, shared by all lanes of a fan-out."""
+        limiter = self._limiters.get(key)
+        if limiter is None:
+            limiter = self._limiters[key] = RateLimiter(rate_per_s, burst=burst, clock=self.clock)
+        return limiter

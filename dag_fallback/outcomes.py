@@ -1,0 +1,70 @@
+"""Per-device outcomes are values (ARCHITECTURE.md decision 6), kept as plain dicts in graph state."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+__all__ = ["OUTCOMES", "DeviceResult", "ErrorClass", "Outcome", "count_outcomes"]
+
+Outcome = Literal["succeeded", "failed", "skipped", "compensated"]
+ErrorClass = Literal["transient", "permanent"]
+OUTCOMES: tuple[str, ...] = ("succeeded", "failed", "skipped", "compensated")
+
+
+@dataclass(frozen=True)
+class DeviceResult:
+    """What one step did on one device."""
+
+    device: str
+    outcome: Outcome
+    error_class: ErrorClass | None = None
+    error: str | None = None
+    changed: bool = False
+    replayed: bool = False
+    attempts: int = 1
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def ok(cls, device: str, **kw: Any) -> DeviceResult:
+        """A success."""
+        return cls(device, "succeeded", **kw)
+
+    @classmethod
+    def fail(cls, device: str, error: str, error_class: ErrorClass = "permanent", **kw: Any) -> DeviceResult:
+        """A failure, transient (worth retrying) or permanent."""
+        return cls(device, "failed", error_class=error_class, error=error, **kw)
+
+    @classmethod
+    def skip(cls, device: str, reason: str, **kw: Any) -> DeviceResult:
+        """Never attempted, with the reason."""
+        return cls(device, "skipped", error=reason, **kw)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DeviceResult:
+        """Rebuild from :meth:`to_dict`."""
+        return cls(**dict(data))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict (checkpoint-safe, and the shape RunRecorder.record_devices takes)."""
+        return asdict(self)
+
+    @property
+    def succeeded(self) -> bool:
+        """True for a success."""
+        return self.outcome == "succeeded"
+
+    @property
+    def transient(self) -> bool:
+        """True for a failure worth retrying."""
+        return self.outcome == "failed" and self.error_class == "transient"
+
+
+def count_outcomes(results: Iterable[Mapping[str, Any] | DeviceResult]) -> dict[str, int]:
+    """Devices per outcome."""
+    counts: Counter[str] = Counter()
+    for r in results:
+        counts[r.outcome if isinstance(r, DeviceResult) else str(r["outcome"])] += 1
+    return dict(counts)

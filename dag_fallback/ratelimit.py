@@ -1,0 +1,35 @@
+"""A token bucket: at most ``rate`` starts per second on average, bursts up to ``burst``."""
+
+from __future__ import annotations
+
+import asyncio
+
+from dag_fallback.base import Clock
+
+__all__ = ["RateLimiter"]
+
+
+class RateLimiter:
+    """Paces starts of device calls or job launches so the executor's queue never floods."""
+
+    def __init__(self, rate_per_s: float, *, burst: int = 1, clock: Clock) -> None:
+        if rate_per_s <= 0:
+            raise ValueError(f"rate {rate_per_s}/s must be positive")
+        self.rate = rate_per_s
+        self.burst = max(1, burst)
+        self._clock = clock
+        self._tokens = float(self.burst)
+        self._stamp = clock.now()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        """Wait for one token."""
+        async with self._lock:
+            while True:
+                now = self._clock.now()
+                self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+                self._stamp = now
+                if self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    return
+                await self._clock.sleep((1.0 - self._tokens) / self.rate)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -95,5 +94,6 @@ def check_policy_file(path: str | Path) -> list[str]:
 
 def default_policy() -> Policy:
     """The built-in policy, safe for the embedded lab (see ``guardrails/default_policy.yaml``)."""
-    raw = resources.files("guardrails").joinpath("default_policy.yaml").read_bytes()
+    # Beside this module (not importlib.resources: a tests/guardrails folder can shadow the package name).
+    raw = (Path(__file__).parent / "default_policy.yaml").read_bytes()
     return parse_policy(raw, BUILT_IN)

@@ -205,6 +205,15 @@ class QueueConfig(_Section):
     stream: str = "NETORCH"
     subject: str = "netorch.triggers"
     durable: str = "netorch-workers"
+    create_stream: bool = Field(True, description="Create the stream (on `subject`) if it does not exist.")
+    batch: int = Field(10, ge=1, le=1000, description="Messages fetched per pull.")
+    fetch_timeout_seconds: float = Field(1.0, gt=0)
+    ack_wait_seconds: float = Field(30.0, gt=0, description="JetStream redelivers a message not acked in this time.")
+    max_deliver: int = Field(20, ge=1)
+    retry_delay_seconds: float = Field(
+        2.0, ge=0, description="Delay before a message we failed to store is redelivered."
+    )
+    connect_timeout_seconds: float = Field(2.0, gt=0)
 
 
 class Settings(_Section):

@@ -117,6 +117,9 @@ class GuardrailsConfig(_Section):
 
     policy: str | None = Field(None, description="policy.yaml path (default: built-in safe policy).")
     dry_run: bool = Field(False, description="Force every write to a dry run.")
+    db: str | None = Field(
+        None, description="Approvals, device locks and write counters (default: $NETORCH_HOME/guardrails.db)."
+    )
 
 
 class AgentConfig(_Section):

@@ -74,7 +74,12 @@ LAB_TEMPLATES: dict[str, LabTemplate] = {
         LabTemplate(
             "vlan_deploy",
             "Create a VLAN (id and name) on each device; a no-op where it already exists with that name.",
-            (_VID, ExtraVar(name="name", type="str", required=True, description="VLAN name.")),
+            (
+                _VID,
+                ExtraVar(
+                    name="name", type="str", required=False, description="VLAN name (default: the name in intent)."
+                ),
+            ),
             (Step("vlan_create", ("vid", "name")),),
         ),
         LabTemplate(

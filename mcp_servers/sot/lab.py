@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mcp_servers.errors import NotFound
 from mcp_servers.lab_errors import translate_lab_errors
 from mcp_servers.paging import Page, PageRequest, paginate
 from mcp_servers.sot.models import Device, DeviceQuery, IntendedConfig, Interface, Neighbor, Vlan, VlanService
@@ -48,6 +49,9 @@ class LabSot:
     async def get_vlan_service(self, name: str) -> VlanService:
         """One VLAN service."""
         with translate_lab_errors():
+            # netlab reports an unknown service as BadParameter; for callers it is a missing name.
+            if name not in {s.name for s in self.lab.vlan_services()}:
+                raise NotFound(f"unknown VLAN service '{name}' (not in the source of truth)")
             return VlanService.model_validate(self.lab.vlan_service(name), from_attributes=True)
 
     async def get_intended_config(self, device: str) -> IntendedConfig:

@@ -34,7 +34,7 @@ def test_vars_are_normalised() -> None:
 @pytest.mark.parametrize(
     ("template", "extra_vars", "fragment"),
     [
-        ("vlan_deploy", {"vid": 120}, "needs extra var 'name'"),
+        ("vlan_remove", {}, "needs extra var 'vid'"),
         ("vlan_deploy", {"vid": 5000, "name": "x"}, "vid=5000"),
         ("vlan_deploy", {"vid": "abc", "name": "x"}, "vid='abc'"),
         ("vlan_deploy", {"vid": True, "name": "x"}, "vid=True"),

@@ -15,6 +15,7 @@ from evals.expect import Expect
 __all__ = [
     "AlertTrigger",
     "FaultSpec",
+    "ItsmTrigger",
     "LabSpec",
     "Scenario",
     "Trigger",
@@ -75,26 +76,38 @@ class WorkflowTrigger(_Strict):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class ItsmTrigger(_Strict):
+    """An ITSM change-request event, delivered through the ITSM webhook intake."""
+
+    number: str = Field(min_length=3, description="Ticket number, e.g. CHG0040012.")
+    state: str = Field("approved", description="New state of the ticket; 'approved' starts work.")
+    short_description: str | None = None
+    requested_by: str | None = None
+    variables: dict[str, Any] = Field(default_factory=dict, description="The request's parameters.")
+
+
+TRIGGER_KINDS = ("alert", "question", "workflow", "itsm")
+
+
 class Trigger(_Strict):
-    """What starts the run: exactly one of an alert, an operator question, or a workflow."""
+    """What starts the run: exactly one of an alert, an operator question, a workflow or an ITSM event."""
 
     alert: AlertTrigger | None = None
     question: str | None = Field(None, min_length=1)
     workflow: WorkflowTrigger | None = None
+    itsm: ItsmTrigger | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Trigger:
-        given = [name for name in ("alert", "question", "workflow") if getattr(self, name) is not None]
+        given = [name for name in TRIGGER_KINDS if getattr(self, name) is not None]
         if len(given) != 1:
-            raise ValueError(f"needs exactly one of alert, question, workflow (got {', '.join(given) or 'none'})")
+            raise ValueError(f"needs exactly one of {', '.join(TRIGGER_KINDS)} (got {', '.join(given) or 'none'})")
         return self
 
     @property
     def kind(self) -> str:
-        """``alert``, ``question`` or ``workflow``."""
-        if self.alert is not None:
-            return "alert"
-        return "question" if self.question is not None else "workflow"
+        """``alert``, ``question``, ``workflow`` or ``itsm``."""
+        return next(name for name in TRIGGER_KINDS if getattr(self, name) is not None)
 
 
 class Scenario(_Strict):

@@ -95,7 +95,9 @@ def test_schema_errors_name_file_key_and_value(tmp_path: Path, old: str, new: st
 
 def test_trigger_needs_exactly_one_kind(tmp_path: Path) -> None:
     text = GOOD.format(name="two").replace("trigger:\n", "trigger:\n  question: why is it down?\n")
-    with pytest.raises(ScenarioError, match=r"trigger=.*needs exactly one of alert, question, workflow \(got alert, "):
+    with pytest.raises(
+        ScenarioError, match=r"trigger=.*needs exactly one of alert, question, workflow, itsm \(got alert, "
+    ):
         load_scenario(_write(tmp_path, text, "two"))
 
 

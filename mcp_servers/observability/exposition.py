@@ -56,6 +56,11 @@ class Selector:
 
     name: str | None
     matchers: tuple[tuple[str, Callable[[str], bool]], ...]
+    equalities: tuple[tuple[str, str], ...] = ()
+
+    def equals(self, label: str) -> str | None:
+        """The value an `=` matcher pins a label to, if any (lets a backend narrow what it reads)."""
+        return next((value for name, value in self.equalities if name == label), None)
 
     def matches(self, sample: MetricSample) -> bool:
         """Whether a sample belongs to the selected series."""
@@ -94,6 +99,7 @@ def parse_selector(query: str) -> Selector:
         )
     name, body = match.group(1), (match.group(2) or "").strip()
     matchers: list[tuple[str, Callable[[str], bool]]] = []
+    equalities: list[tuple[str, str]] = []
     pos = 0
     while pos < len(body):
         m = _MATCHER.match(body, pos)
@@ -101,7 +107,9 @@ def parse_selector(query: str) -> Selector:
             raise InvalidArgument(f"bad label matcher at {body[pos:]!r} in query {query!r}")
         label, op, raw, _ = m.groups()
         matchers.append((label, _matcher(op, _unescape(raw), query)))
+        if op == "=":
+            equalities.append((label, _unescape(raw)))
         pos = m.end()
     if name is None and not matchers:
         raise InvalidArgument(f"query {query!r} selects nothing: give a metric name or a label matcher")
-    return Selector(name=name, matchers=tuple(matchers))
+    return Selector(name=name, matchers=tuple(matchers), equalities=tuple(equalities))

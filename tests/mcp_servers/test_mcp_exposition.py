@@ -48,3 +48,8 @@ def test_bad_queries_name_the_query(query: str) -> None:
     with pytest.raises(InvalidArgument) as excinfo:
         parse_selector(query)
     assert repr(query) in str(excinfo.value) or query in str(excinfo.value)
+
+
+def test_equality_matchers_are_exposed_for_narrowing() -> None:
+    selector = parse_selector('netlab_interface_up{device="a-acc-01", interface=~"Gi.*"}')
+    assert selector.equals("device") == "a-acc-01" and selector.equals("interface") is None

@@ -1,0 +1,457 @@
+"""``AuditLog``: the append-only, hash-chained, Merkle-anchored change record.
+
+    log = AuditLog.open(home / "audit.db")                  # key and sink default beside the db
+    log.append("tool.call", actor="workflow:vlan_deploy", run_id=run.id, payload={...})
+    log.checkpoint(reason="run.end")                        # sign and export the current state
+    report = log.verify()                                   # OK | UNANCHORED | TAMPERED
+
+See ``audit/README.md`` for the encodings, the threat model and the proof formats.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from audit.anchor import Anchor
+from audit.base import CheckpointSink
+from audit.checkpoint import Checkpoint
+from audit.errors import AuditError, CheckpointNotFound, InvalidEntry, RecordNotFound, SinkError
+from audit.group import GroupCommitter
+from audit.keys import SigningKey, VerifyKey, load_signing_key, resolve_signing_key
+from audit.merkle import consistency_path, inclusion_path, tree_root
+from audit.payload import prepare_payload
+from audit.proofs import consistency_document, inclusion_document
+from audit.record import (
+    AuditRecord,
+    body_from,
+    chain_hash,
+    check_kind,
+    encode_fields,
+    format_ts,
+    leaf_from,
+    leaf_hash_of,
+)
+from audit.redact import Redactor
+from audit.sinks import JsonlSink, read_checkpoint_file
+from audit.store import Row, Store, record_from_row
+from audit.verify import CheckpointSource, VerifyReport, verify_store
+
+__all__ = ["AuditLog"]
+
+_ENTRY_KEYS = frozenset({"kind", "actor", "payload", "run_id", "definition", "version"})
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    kind: str
+    actor: str
+    run_id: str | None
+    definition: str | None
+    version: str | None
+    payload: dict[str, Any]
+    payload_json: str
+
+
+def _optional_text(name: str, value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise InvalidEntry(f"{name} must be a string or None, not {type(value).__name__} {value!r}")
+
+
+def _since_text(since: datetime | str) -> str:
+    """A bound comparable with stored timestamps (fixed-width UTC text)."""
+    if isinstance(since, str):
+        try:
+            since = datetime.fromisoformat(since.replace("Z", "+00:00"))
+        except ValueError:
+            raise AuditError(f"invalid time {since!r} (expected ISO 8601, e.g. 2026-11-28T14:00:00Z)") from None
+    if since.tzinfo is None:
+        raise AuditError(f"time {since.isoformat()!r} has no timezone (add Z or +00:00)")
+    return format_ts(since.timestamp())
+
+
+class AuditLog:
+    """The audit store of one netorch home; safe to share between threads and processes."""
+
+    def __init__(self, store: Store, key: SigningKey, sink: CheckpointSink, redactor: Redactor, anchor: Anchor) -> None:
+        self._store, self._key, self.sink, self._redactor, self._anchor = store, key, sink, redactor, anchor
+        self._clock = anchor.clock
+        self._group: GroupCommitter[_Prepared, AuditRecord] = GroupCommitter(self._commit)
+        self._appended_unanchored = False
+
+    @classmethod
+    def open(
+        cls,
+        db_path: str | Path,
+        *,
+        checkpoint_path: str | Path | None = None,
+        key: bytes | str | SigningKey | None = None,
+        key_file: str | Path | None = None,
+        sink: CheckpointSink | None = None,
+        checkpoint_every_records: int = 1000,
+        checkpoint_every_seconds: float = 300.0,
+        redact_patterns: Iterable[str] = (),
+        clock: Callable[[], float] = time.time,
+        busy_timeout: float = 30.0,
+        trace: Callable[[str], None] | None = None,
+    ) -> AuditLog:
+        """Open (creating and migrating if needed) the audit database at ``db_path``.
+
+        Args:
+            checkpoint_path: JSONL sink file; default ``<db dir>/<db stem>-checkpoints.jsonl``.
+            key: signing key (key text or a ``SigningKey``); default: ``key_file``, else
+                ``<db dir>/<db stem>.key``, generated (Ed25519, mode 0600) if missing.
+            sink: a checkpoint sink to use instead of the JSONL file.
+            checkpoint_every_records / checkpoint_every_seconds: automatic checkpoint policy,
+                checked after each append.
+            redact_patterns: extra regexes whose matches are redacted from payload strings.
+            clock: seconds since the epoch (tests pass a fake one).
+            trace: called with every SQL statement the connection runs.
+        """
+        path = Path(db_path).expanduser()
+        if checkpoint_every_records < 1 or checkpoint_every_seconds <= 0:
+            raise AuditError("checkpoint intervals must be positive")
+        if isinstance(key, SigningKey):
+            signing_key = key
+        elif key is not None:
+            signing_key = load_signing_key(key, "the key given to AuditLog.open")
+        else:
+            signing_key = resolve_signing_key(
+                key_file=Path(key_file) if key_file else None,
+                env_var=None,
+                default_file=path.parent / f"{path.stem}.key",
+            )
+        if sink is None:
+            sink = JsonlSink(
+                Path(checkpoint_path) if checkpoint_path else path.parent / f"{path.stem}-checkpoints.jsonl"
+            )
+        redactor = Redactor(redact_patterns)
+        store = Store(path, busy_timeout=busy_timeout, trace=trace)
+        anchor = Anchor(
+            store,
+            signing_key,
+            sink,
+            clock=clock,
+            every_records=checkpoint_every_records,
+            every_seconds=checkpoint_every_seconds,
+        )
+        return cls(store, signing_key, sink, redactor, anchor)
+
+    # -- identity -------------------------------------------------------------------------------
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self._store.path
+
+    @property
+    def log_id(self) -> str:
+        """Random id of this log, created with the database and named in every checkpoint."""
+        return self._store.log_id
+
+    @property
+    def verify_key(self) -> VerifyKey:
+        """The key that checks this log's checkpoint signatures."""
+        return self._key.verify_key()
+
+    # -- appending ------------------------------------------------------------------------------
+
+    def _prepare(self, entry: Mapping[str, Any]) -> _Prepared:
+        unknown = sorted(set(entry) - _ENTRY_KEYS)
+        if unknown:
+            raise InvalidEntry(f"unknown audit entry field {unknown[0]!r} (expected {', '.join(sorted(_ENTRY_KEYS))})")
+        actor = entry.get("actor")
+        if not isinstance(actor, str) or not actor.strip():
+            raise InvalidEntry(f"actor must be a non-empty string such as 'user:alice', not {actor!r}")
+        version = entry.get("version")
+        if isinstance(version, int) and not isinstance(version, bool):
+            version = str(version)  # stored as text; the hash must not depend on the column type
+        payload, payload_json = prepare_payload(entry.get("payload"), self._redactor)
+        return _Prepared(
+            kind=check_kind(entry.get("kind")),
+            actor=actor,
+            run_id=_optional_text("run_id", entry.get("run_id")),
+            definition=_optional_text("definition", entry.get("definition")),
+            version=_optional_text("version", version),
+            payload=payload,
+            payload_json=payload_json,
+        )
+
+    def _commit(self, prepared: Sequence[_Prepared]) -> list[AuditRecord]:
+        """Write prepared entries in one transaction; chain them to the head under the write lock."""
+        if not prepared:
+            return []
+        rows: list[Row] = []
+        records: list[AuditRecord] = []
+        with self._store.write() as conn:
+            seq, prev, last_ts = self._store.head(conn)
+            ts = max(format_ts(self._clock()), last_ts)  # timestamps never go backwards along the chain
+            for item in prepared:
+                seq += 1
+                fields: dict[str, Any] = {
+                    "seq": seq,
+                    "ts": ts,
+                    "run_id": item.run_id,
+                    "kind": item.kind,
+                    "actor": item.actor,
+                    "definition": item.definition,
+                    "version": item.version,
+                }
+                encoded = encode_fields(**fields)
+                digest = chain_hash(prev, body_from(encoded, item.payload_json))
+                leaf = leaf_hash_of(leaf_from(encoded, item.payload_json, prev, digest))
+                rows.append((seq, ts, item.run_id, item.kind, item.actor, item.definition, item.version,
+                             item.payload_json, prev, digest, leaf))  # fmt: skip
+                records.append(AuditRecord(**fields, payload=item.payload, prev_hash=prev, hash=digest,
+                                           payload_json=item.payload_json))  # fmt: skip
+                prev = digest
+            self._store.insert(conn, rows)
+        self._appended_unanchored = True
+        if self._anchor.maybe_checkpoint(seq) is not None:
+            self._appended_unanchored = False
+        return records
+
+    def append(
+        self,
+        kind: str,
+        *,
+        actor: str,
+        payload: Mapping[str, Any] | None = None,
+        run_id: str | None = None,
+        definition: str | None = None,
+        version: str | int | None = None,
+    ) -> AuditRecord:
+        """Append one record durably (redacted, hashed, committed with fsync) and return it.
+
+        Raises:
+            InvalidEntry: unknown kind, empty actor, or a payload value JSON cannot carry.
+        """
+        entry: dict[str, Any] = {"kind": kind, "actor": actor, "payload": payload, "run_id": run_id}
+        entry.update({"definition": definition, "version": version})
+        return self._commit([self._prepare(entry)])[0]
+
+    def append_many(self, entries: Iterable[Mapping[str, Any]]) -> list[AuditRecord]:
+        """Append several records in one transaction (one fsync); all of them or none."""
+        return self._commit([self._prepare(entry) for entry in entries])
+
+    async def aappend(
+        self,
+        kind: str,
+        *,
+        actor: str,
+        payload: Mapping[str, Any] | None = None,
+        run_id: str | None = None,
+        definition: str | None = None,
+        version: str | int | None = None,
+    ) -> AuditRecord:
+        """``append`` for asyncio code: concurrent calls are group-committed, off the event loop."""
+        entry: dict[str, Any] = {"kind": kind, "actor": actor, "payload": payload, "run_id": run_id}
+        entry.update({"definition": definition, "version": version})
+        return await self._group.submit(self._prepare(entry))
+
+    # -- anchoring ------------------------------------------------------------------------------
+
+    def checkpoint(self, reason: str = "run.end") -> Checkpoint:
+        """Verify the records since the last checkpoint, then sign and export the log's state.
+
+        Raises:
+            AuditError: the records since the last checkpoint do not verify (nothing is signed).
+            SinkError: signed and kept in the database, but the external sink refused it.
+        """
+        checkpoint = self._anchor.checkpoint(reason)
+        self._appended_unanchored = False
+        return checkpoint
+
+    def _sources(self, extra: Iterable[Path | str] = ()) -> list[CheckpointSource]:
+        sources: list[CheckpointSource] = []
+        try:
+            exported = self.sink.read()
+        except SinkError as exc:
+            sources.append(CheckpointSource(self.sink.describe(), error=str(exc)))
+        else:
+            if exported is not None:
+                sources.append(CheckpointSource(self.sink.describe(), exported))
+        stored: list[Checkpoint] = []
+        for row_id, document, _ in self._store.checkpoint_rows():
+            try:
+                stored.append(Checkpoint.from_dict(json.loads(document)))
+            except (AuditError, ValueError):
+                sources.append(
+                    CheckpointSource("database copy", error=f"stored checkpoint #{row_id} is not a checkpoint")
+                )
+        sources.append(CheckpointSource("database copy", stored))
+        for item in extra:
+            try:
+                sources.append(CheckpointSource(f"file {item}", read_checkpoint_file(Path(item))))
+            except SinkError as exc:
+                sources.append(CheckpointSource(f"file {item}", error=str(exc)))
+        return sources
+
+    def checkpoints(self, extra: Iterable[Path | str] = ()) -> list[Checkpoint]:
+        """Every checkpoint signed by this log's key, from the sink and the database, oldest first."""
+        key, seen, found = self.verify_key, set(), []
+        for source in self._sources(extra):
+            for checkpoint in source.checkpoints:
+                identity = (checkpoint.tree_size, checkpoint.root_hash, checkpoint.time)
+                valid = checkpoint.log_id == self.log_id and checkpoint.signature_problem(key) is None
+                if valid and identity not in seen:
+                    seen.add(identity)
+                    found.append(checkpoint)
+        return sorted(found, key=lambda cp: (cp.tree_size, cp.time))
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def _filters(
+        self, run_id: str | None, kind: str | None, since: datetime | str | None, after_seq: int | None
+    ) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if run_id is not None:
+            clauses.append("run_id = ?")
+            params.append(run_id)
+        if kind is not None:
+            prefix = kind[:-1] if kind.endswith("*") else kind
+            if prefix.endswith("."):
+                # A half-open range on the indexed column: every kind starting with the prefix.
+                clauses.append("kind >= ? AND kind < ?")
+                params += [prefix, prefix[:-1] + "/"]
+            else:
+                clauses.append("kind = ?")
+                params.append(prefix)
+        if since is not None:
+            clauses.append("ts >= ?")
+            params.append(_since_text(since))
+        if after_seq is not None:
+            clauses.append("seq > ?")
+            params.append(after_seq)
+        return " AND ".join(clauses), params
+
+    def records(
+        self,
+        *,
+        run_id: str | None = None,
+        kind: str | None = None,
+        since: datetime | str | None = None,
+        limit: int | None = None,
+        after_seq: int | None = None,
+        newest_first: bool = False,
+    ) -> list[AuditRecord]:
+        """Records matching every given filter, in seq order (``kind`` ``"run.*"`` matches a prefix)."""
+        where, params = self._filters(run_id, kind, since, after_seq)
+        rows = self._store.select(where, params, order="seq DESC" if newest_first else "seq", limit=limit)
+        return [record_from_row(row) for row in rows]
+
+    def iter_records(
+        self, *, run_id: str | None = None, kind: str | None = None, since: datetime | str | None = None
+    ) -> Iterator[AuditRecord]:
+        """Like ``records`` but streamed in pages, for exports of any size."""
+        after = 0
+        while True:
+            page = self.records(run_id=run_id, kind=kind, since=since, after_seq=after, limit=2000)
+            yield from page
+            if len(page) < 2000:
+                return
+            after = page[-1].seq
+
+    def get(self, seq: int) -> AuditRecord:
+        """The record with sequence number ``seq``; raises ``RecordNotFound`` naming it."""
+        rows = self._store.select("seq = ?", [seq])
+        if not rows:
+            raise RecordNotFound(f"no audit record {seq} (the log has {self._store.count()} records)")
+        return record_from_row(rows[0])
+
+    def head(self) -> AuditRecord | None:
+        """The last record, or None for an empty log."""
+        rows = self._store.select(order="seq DESC", limit=1)
+        return record_from_row(rows[0]) if rows else None
+
+    def count(self) -> int:
+        """How many records the log holds."""
+        return self._store.count()
+
+    # -- verification and proofs ----------------------------------------------------------------
+
+    def verify(
+        self, *, verify_key: VerifyKey | None = None, extra_checkpoints: Iterable[Path | str] = ()
+    ) -> VerifyReport:
+        """Recompute every hash and compare with every signed checkpoint (sink, database, files)."""
+        return verify_store(self._store, verify_key or self.verify_key, self._sources(extra_checkpoints))
+
+    def _checkpoint_for(self, size: int | None, at_least: int) -> Checkpoint:
+        known = self.checkpoints()
+        if size is not None:
+            matching = [cp for cp in known if cp.tree_size == size]
+            if not matching:
+                sizes = ", ".join(str(cp.tree_size) for cp in known[-5:]) or "none"
+                raise CheckpointNotFound(f"no signed checkpoint of size {size} (latest sizes: {sizes})")
+            chosen = matching[-1]
+        else:
+            covering = [cp for cp in known if cp.tree_size >= at_least]
+            if not covering:
+                latest = known[-1].tree_size if known else 0
+                raise CheckpointNotFound(
+                    f"no signed checkpoint covers record {at_least} yet (latest covers {latest}); "
+                    "run `netorch audit checkpoint` first"
+                )
+            chosen = covering[-1]
+        if chosen.tree_size < at_least:
+            raise CheckpointNotFound(f"the checkpoint of size {chosen.tree_size} does not cover record {at_least}")
+        return chosen
+
+    def _leaves_for(self, checkpoint: Checkpoint) -> list[bytes]:
+        leaves = self._store.leaf_hashes(checkpoint.tree_size)
+        if len(leaves) != checkpoint.tree_size or tree_root(leaves).hex() != checkpoint.root_hash:
+            raise AuditError(
+                f"the records no longer match the signed {checkpoint.describe()}; run `netorch audit verify`"
+            )
+        return leaves
+
+    def prove(self, seq: int, *, checkpoint_size: int | None = None) -> dict[str, Any]:
+        """An inclusion proof document for record ``seq`` (default: against the newest checkpoint)."""
+        record = self.get(seq)
+        checkpoint = self._checkpoint_for(checkpoint_size, seq)
+        leaves = self._leaves_for(checkpoint)
+        if record.leaf_hash() != leaves[seq - 1]:
+            raise AuditError(f"record {seq} does not match its stored leaf hash; run `netorch audit verify`")
+        return inclusion_document(record, checkpoint, inclusion_path(leaves, seq - 1, checkpoint.tree_size))
+
+    def prove_consistency(self, old_size: int, new_size: int) -> dict[str, Any]:
+        """A consistency proof document between the signed checkpoints of two sizes."""
+        if old_size > new_size:
+            raise AuditError(f"old size {old_size} is larger than new size {new_size}")
+        old = self._checkpoint_for(old_size, 0)
+        new = self._checkpoint_for(new_size, 0)
+        leaves = self._leaves_for(new)
+        if tree_root(leaves, 0, old_size).hex() != old.root_hash:
+            raise AuditError(f"the records no longer match the signed {old.describe()}; run `netorch audit verify`")
+        return consistency_document(old, new, consistency_path(leaves, old_size, new_size))
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def close(self, *, checkpoint: bool = True) -> None:
+        """Close the database; records this process appended since the last checkpoint get one."""
+        try:
+            if checkpoint and self._appended_unanchored:
+                try:
+                    self._anchor.checkpoint("close")
+                except AuditError as exc:
+                    import logging
+
+                    logging.getLogger("audit.log").error("closing checkpoint failed: %s", exc)
+        finally:
+            self._store.close()
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

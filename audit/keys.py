@@ -200,12 +200,14 @@ def resolve_signing_key(
     env_var: str | None,
     default_file: Path,
     environ: Mapping[str, str] | None = None,
+    create: bool = True,
 ) -> SigningKey:
     """Find the signing key: the configured file, else the env variable, else the default file.
 
     A configured ``key_file`` replaces the default file rather than adding to it. When none of
     them exists, a new Ed25519 key file is generated (at the configured path if one was given,
-    else at ``default_file``) and a warning is logged.
+    else at ``default_file``) and a warning is logged — unless ``create`` is False (verifiers must
+    not mint keys), which raises ``KeyProblem`` instead.
     """
     env = os.environ if environ is None else environ
     if key_file is not None and key_file.exists():
@@ -214,4 +216,8 @@ def resolve_signing_key(
         return load_signing_key(env[env_var], f"environment variable {env_var}")
     if key_file is None and default_file.exists():
         return _read_key_file(default_file)
-    return generate_key_file(key_file or default_file)
+    target = key_file or default_file
+    if not create:
+        where = f"{target}" + (f" or ${env_var}" if env_var else "")
+        raise KeyProblem(f"no audit key found (looked at {where}); pass the public key with --public-key FILE")
+    return generate_key_file(target)

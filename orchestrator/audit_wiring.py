@@ -1,0 +1,62 @@
+"""Build the audit log (and the verifier's trusted key) from the ``audit`` section of netorch.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from audit import AuditLog, SigningKey, VerifyKey, load_verify_key, make_sink, resolve_signing_key
+from audit.errors import KeyProblem
+from orchestrator.config import Settings
+
+__all__ = ["audit_paths", "open_audit_log", "signing_key", "trusted_verify_key"]
+
+
+def audit_paths(settings: Settings) -> dict[str, Path]:
+    """Where the audit database, the JSONL checkpoint file and the default key file live."""
+    audit = settings.audit
+    return {
+        "db": settings.data_path(audit.db, "audit.db"),
+        "checkpoints": settings.data_path(audit.checkpoint_path, "audit-checkpoints.jsonl"),
+        "key_file": settings.data_path(audit.key_file, "audit.key"),
+    }
+
+
+def signing_key(settings: Settings, *, create: bool = True) -> SigningKey:
+    """The checkpoint signing key: ``audit.key_file``, else ``$<audit.key_env>``, else the home's key file.
+
+    With ``create`` (the default) a missing key is generated as ``$NETORCH_HOME/audit.key`` (0600).
+    """
+    audit = settings.audit
+    return resolve_signing_key(
+        key_file=settings.data_path(audit.key_file, "audit.key") if audit.key_file else None,
+        env_var=audit.key_env,
+        default_file=settings.home_path / "audit.key",
+        create=create,
+    )
+
+
+def open_audit_log(settings: Settings) -> AuditLog:
+    """Open the audit log of this netorch home, with its configured key, sink and policies."""
+    audit = settings.audit
+    paths = audit_paths(settings)
+    sink = make_sink(audit.checkpoint_sink, path=paths["checkpoints"], url=audit.checkpoint_url)
+    return AuditLog.open(
+        paths["db"],
+        key=signing_key(settings),
+        sink=sink,
+        checkpoint_every_records=audit.checkpoint_every_records,
+        checkpoint_every_seconds=audit.checkpoint_every_seconds,
+        redact_patterns=audit.redact_patterns,
+    )
+
+
+def trusted_verify_key(settings: Settings, public_key_file: str | Path | None = None) -> VerifyKey:
+    """The key a verifier trusts: ``public_key_file`` if given, else the configured key (never minted)."""
+    if public_key_file is not None:
+        path = Path(public_key_file).expanduser()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise KeyProblem(f"cannot read public key file '{path}': {exc.strerror}") from None
+        return load_verify_key(data, f"file {path}")
+    return signing_key(settings, create=False).verify_key()

@@ -6,7 +6,7 @@ strict (unknown keys are errors) so a typo in a scenario never silently weakens 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -120,6 +120,9 @@ class Scenario(_Strict):
     faults: list[FaultSpec] = Field(default_factory=list)
     trigger: Trigger
     expect: Expect
+    approvals: Literal["approve", "reject", "ignore"] = Field(
+        "ignore", description="How a simulated approver answers every approval the run asks for."
+    )
     timeout_s: float = Field(120.0, gt=0, description="How long a trial waits for its run to finish.")
 
     @field_validator("tags")

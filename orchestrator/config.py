@@ -164,6 +164,11 @@ class ApiConfig(_Section):
     port: int = Field(8080, ge=0, le=65535)
     tokens: list[ApiToken] = Field(default_factory=list)
     webhook_hmac_secret: str | None = None
+    max_wait_seconds: float = Field(300.0, ge=0, description="Upper bound on POST /v1/runs?wait=.")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest webhook body accepted.")
+    ide_may_approve: bool = Field(
+        False, description="Whether the orchestrator MCP server's `approve` tool may decide approvals."
+    )
 
 
 class ScheduleEntry(_Section):

@@ -1,0 +1,214 @@
+"""What every part of the Lab shares: the store, the clock, device views, and the write helpers that
+keep derived columns, config history and the event log consistent with every change."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import Any
+
+from netlab.configmodel import Model, baseline_model, compliance_flags, intended_model, shut_links
+from netlab.errors import IntentUnavailable, UnknownDevice
+from netlab.names import resolve_interface
+from netlab.state import DeviceView, interface_records, statuses
+from netlab.store import Store, dumps, loads
+from netlab.syslog import EventSpec, IfStatus, transitions
+from netlab.world import FaultRow, World, load_world
+
+__all__ = ["AUTOMATION_IP", "LabBase", "Snapshot"]
+
+AUTOMATION_IP = "10.100.96.250"  # where netorch's executor connects from (appears in CONFIG_I logs)
+
+Snapshot = dict[str, dict[str, IfStatus]]
+
+
+class LabBase:
+    """Shared state and helpers of the Lab facade."""
+
+    def __init__(self, store: Store, *, time_factor: float, clock: Callable[[], float] | None = None) -> None:
+        self._store = store
+        self._time_factor = time_factor
+        self._clock = clock or time.time
+        self._intent_cache: dict[str, dict[str, Any]] = {}
+        self._lab_id: str | None = None
+
+    # --- basics ------------------------------------------------------------------------------
+
+    def _now(self) -> float:
+        return float(self._clock())
+
+    def _meta(self, db: sqlite3.Connection) -> dict[str, str]:
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        # Another process may re-initialise the lab: drop cached intent when the lab id changes.
+        if meta.get("lab_id") != self._lab_id:
+            self._intent_cache.clear()
+            self._lab_id = meta.get("lab_id")
+        return meta
+
+    def _check_sot(self, db: sqlite3.Connection) -> None:
+        """Raise IntentUnavailable while the sot_unavailable fault is active."""
+        row = db.execute("SELECT id FROM fault WHERE kind = 'sot_unavailable' AND status = 'active'").fetchone()
+        if row is not None:
+            raise IntentUnavailable(f"source of truth unavailable: HTTP 503 from the intent store (fault f{row[0]})")
+
+    def _intent(self, db: sqlite3.Connection, name: str) -> dict[str, Any]:
+        """A device's intent document (immutable after init, so cached)."""
+        doc = self._intent_cache.get(name)
+        if doc is None:
+            row = db.execute("SELECT doc FROM intent_device WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                raise UnknownDevice(f"unknown device '{name}' (not in the source of truth)")
+            doc = loads(row[0])
+            if len(self._intent_cache) > 20_000:
+                self._intent_cache.clear()
+            self._intent_cache[name] = doc
+        return doc
+
+    def _names(self, db: sqlite3.Connection) -> list[str]:
+        return [r[0] for r in db.execute("SELECT name FROM intent_device ORDER BY ord")]
+
+    def _resolve(self, db: sqlite3.Connection, device: str, interface: str) -> str:
+        return resolve_interface(self._intent(db, device), interface)
+
+    def _view(self, db: sqlite3.Connection, name: str) -> DeviceView:
+        intent = self._intent(db, name)
+        row = db.execute(
+            "SELECT running, state, version, latency_ms, missing_vlans, drift FROM device_state WHERE name = ?", (name,)
+        ).fetchone()
+        running = loads(row[0]) if row[0] is not None else baseline_model(intent)
+        return DeviceView(intent, running, loads(row[1]) or {}, row[2], row[3], loads(row[4]) or [], bool(row[5]))
+
+    def _world(self, db: sqlite3.Connection, now: float | None = None) -> World:
+        return load_world(db, self._now() if now is None else now)
+
+    def _services(self, db: sqlite3.Connection) -> list[dict[str, Any]]:
+        rows = db.execute("SELECT name, vid, subnet, location, role, devices, created_at, updated_at FROM vlan_service")
+        return [
+            {
+                "name": r[0],
+                "vid": r[1],
+                "subnet": r[2],
+                "location": r[3],
+                "role": r[4],
+                "devices": loads(r[5]),
+                "created_at": r[6],
+                "updated_at": r[7],
+            }
+            for r in rows
+        ]
+
+    def _intended(self, db: sqlite3.Connection, intent: dict[str, Any]) -> Model:
+        return intended_model(intent, self._services(db))
+
+    def _all_faults(self, db: sqlite3.Connection) -> list[FaultRow]:
+        return [FaultRow.from_row(r) for r in db.execute("SELECT * FROM fault ORDER BY id")]
+
+    # --- writes ------------------------------------------------------------------------------
+
+    def _update_compliance(self, db: sqlite3.Connection, name: str, running: Model, intended: Model) -> None:
+        missing, drift = compliance_flags(running, intended)
+        db.execute(
+            "UPDATE device_state SET missing_vlans = ?, drift = ? WHERE name = ?",
+            (dumps(missing) if missing else None, int(drift), name),
+        )
+
+    def _write_running(
+        self,
+        db: sqlite3.Connection,
+        view: DeviceView,
+        new: Model,
+        *,
+        author: str,
+        note: str,
+        op: str | None = None,
+        key: str | None = None,
+        now: float,
+    ) -> int:
+        """Store a new running configuration as the next history version; returns that version."""
+        version = view.version + 1
+        shut = shut_links(new, view.intent)
+        db.execute(
+            "UPDATE device_state SET running = ?, version = ?, shut_links = ? WHERE name = ?",
+            (dumps(new), version, dumps(shut) if shut else None, view.name),
+        )
+        db.execute(
+            "INSERT INTO config_version (device, version, ts, author, op, note, idem_key, config)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            (view.name, version, now, author, op, note, key, dumps(new)),
+        )
+        self._update_compliance(db, view.name, new, self._intended(db, view.intent))
+        view.running, view.version = new, version
+        return version
+
+    def _save_state(self, db: sqlite3.Connection, name: str, state: dict[str, Any]) -> None:
+        db.execute("UPDATE device_state SET state = ? WHERE name = ?", (dumps(state) if state else None, name))
+
+    def _add_events(
+        self,
+        db: sqlite3.Connection,
+        device: str,
+        specs: list[EventSpec],
+        now: float,
+        *,
+        fault_id: int | None = None,
+        world: World | None = None,
+    ) -> None:
+        # A device that does not answer cannot deliver its syslog either.
+        if not specs or (world is not None and device in world.unreachable):
+            return
+        db.executemany(
+            "INSERT INTO event (ts, device, interface, severity, mnemonic, message, fault_id) VALUES (?,?,?,?,?,?,?)",
+            [(now, device, s.interface, s.severity, s.mnemonic, s.message, fault_id) for s in specs],
+        )
+
+    def _save_fault(self, db: sqlite3.Connection, fault: FaultRow) -> None:
+        db.execute(
+            "UPDATE fault SET data = ?, status = ?, resolved_at = ?, resolved_by = ? WHERE id = ?",
+            (dumps(fault.data), fault.status, fault.resolved_at, fault.resolved_by, fault.id),
+        )
+
+    # --- before/after bookkeeping --------------------------------------------------------------
+
+    def _targets(self, db: sqlite3.Connection, device: str, interfaces: set[str] | None) -> dict[str, set[str] | None]:
+        """The device (all or some interfaces) plus the far end of each of those cabled interfaces."""
+        targets: dict[str, set[str] | None] = {device: interfaces}
+        for iface in self._intent(db, device)["interfaces"]:
+            if iface["peer"] and (interfaces is None or iface["name"] in interfaces):
+                peer_dev, peer_if = iface["peer"]
+                current = targets.get(peer_dev, set())
+                if current is not None:
+                    targets[peer_dev] = {*current, peer_if}
+        return targets
+
+    def _snapshot(self, db: sqlite3.Connection, world: World, targets: dict[str, set[str] | None]) -> Snapshot:
+        return {d: statuses(interface_records(self._view(db, d), world, only)) for d, only in targets.items()}
+
+    def _emit_transitions(
+        self,
+        db: sqlite3.Connection,
+        before: Snapshot,
+        now: float,
+        *,
+        fault_id: int | None = None,
+        skip: dict[str, frozenset[str]] | None = None,
+    ) -> World:
+        """Compare with the state now, log status messages and remember last-change times."""
+        world = self._world(db, now)
+        for device, old in before.items():
+            view = self._view(db, device)
+            records = interface_records(view, world, set(old))
+            new = statuses(records)
+            changed = [n for n in new if new[n] != old.get(n)]
+            if not changed:
+                continue
+            descriptions = {r.name: r.description for r in records}
+            specs = transitions(view.platform, old, new, descriptions, skip=(skip or {}).get(device, frozenset()))
+            self._add_events(db, device, specs, now, fault_id=fault_id, world=world)
+            state = view.state
+            ifs = state.setdefault("ifs", {})
+            for name in changed:
+                if old[name].oper != new[name].oper:
+                    ifs.setdefault(name, {})["lc"] = now
+            self._save_state(db, device, state)
+        return world

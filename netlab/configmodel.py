@@ -1,0 +1,119 @@
+"""A device configuration as data: built from intent, changed by operations and faults, rendered later.
+
+Running and intended configurations are both such models, so compliance is a comparison of two
+dicts and rendering to vendor syntax (``render.py``) happens only when someone reads the text.
+
+Shape: ``{hostname, platform, model, os_version, vlans: {"10": "data"}, interfaces: {name: {description,
+mode, access_vlan, voice_vlan, trunk_vlans, ip, shutdown}}, mgmt: {interface, ip}, extra: [lines]}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "Model",
+    "add_vlan",
+    "baseline_model",
+    "compliance_flags",
+    "copy_model",
+    "intended_model",
+    "remove_vlan",
+    "service_applies",
+    "shut_links",
+]
+
+Model = dict[str, Any]
+
+
+def baseline_model(intent: dict[str, Any]) -> Model:
+    """The configuration the device was deployed with: its intent without any VLAN service."""
+    mgmt = (
+        {"interface": "Loopback0", "ip": f"{intent['mgmt_ip']}/32"}
+        if intent["role"] == "core"
+        else {"interface": "Vlan99", "ip": f"{intent['mgmt_ip']}/22"}
+    )
+    interfaces = {
+        i["name"]: {
+            "description": i["description"],
+            "mode": i["mode"],
+            "access_vlan": i["access_vlan"],
+            "voice_vlan": i["voice_vlan"],
+            "trunk_vlans": list(i["trunk_vlans"]),
+            "ip": i["ip"],
+            "shutdown": not i["enabled"],
+        }
+        for i in intent["interfaces"]
+    }
+    return {
+        "hostname": intent["name"],
+        "platform": intent["platform"],
+        "model": intent["model"],
+        "os_version": intent["os_version"],
+        "vlans": dict(intent["vlans"]),
+        "interfaces": interfaces,
+        "mgmt": mgmt,
+        "extra": [],
+    }
+
+
+def service_applies(service: dict[str, Any], intent: dict[str, Any]) -> bool:
+    """True when the VLAN service's scope includes this device."""
+    if service.get("devices"):
+        return intent["name"] in service["devices"]
+    if service.get("location") and service["location"] != intent["location"]:
+        return False
+    return not (service.get("role") and service["role"] != intent["role"])
+
+
+def intended_model(intent: dict[str, Any], services: list[dict[str, Any]]) -> Model:
+    """The configuration the Source of Truth wants: baseline plus the VLAN services in scope."""
+    model = baseline_model(intent)
+    for service in services:
+        if service_applies(service, intent):
+            add_vlan(model, int(service["vid"]), service["name"])
+    return model
+
+
+def copy_model(model: Model) -> Model:
+    """A deep copy, much faster than copy.deepcopy for this fixed shape."""
+    return {
+        **model,
+        "vlans": dict(model["vlans"]),
+        "interfaces": {n: {**i, "trunk_vlans": list(i["trunk_vlans"])} for n, i in model["interfaces"].items()},
+        "mgmt": dict(model["mgmt"]),
+        "extra": list(model["extra"]),
+    }
+
+
+def add_vlan(model: Model, vid: int, name: str) -> None:
+    """Define the VLAN and allow it on every trunk (what the vlan_create job does)."""
+    model["vlans"][str(vid)] = name
+    model["vlans"] = dict(sorted(model["vlans"].items(), key=lambda kv: int(kv[0])))
+    for iface in model["interfaces"].values():
+        if iface["mode"] == "trunk" and vid not in iface["trunk_vlans"]:
+            iface["trunk_vlans"] = sorted([*iface["trunk_vlans"], vid])
+
+
+def remove_vlan(model: Model, vid: int) -> None:
+    """Remove the VLAN and prune it from every trunk; access ports keep pointing at it (inactive)."""
+    model["vlans"].pop(str(vid), None)
+    for iface in model["interfaces"].values():
+        if vid in iface["trunk_vlans"]:
+            iface["trunk_vlans"] = [v for v in iface["trunk_vlans"] if v != vid]
+
+
+def compliance_flags(running: Model, intended: Model) -> tuple[list[int], bool]:
+    """(intended VLANs missing from running, whether anything else differs)."""
+    missing = sorted(int(v) for v in intended["vlans"] if v not in running["vlans"])
+    if not missing:
+        return [], running != intended
+    adjusted = copy_model(intended)
+    for vid in missing:
+        remove_vlan(adjusted, vid)
+    return missing, running != adjusted
+
+
+def shut_links(model: Model, intent: dict[str, Any]) -> list[str]:
+    """Cabled interfaces that are shut in this configuration (their peers see the link down)."""
+    return [i["name"] for i in intent["interfaces"] if i["peer"] and model["interfaces"][i["name"]]["shutdown"]]

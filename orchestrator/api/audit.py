@@ -30,9 +30,8 @@ async def query_audit(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
 ) -> list[AuditRecordOut]:
     """Audit records, oldest first, filtered by run and kind."""
-    records = await asyncio.to_thread(door.audit.records, run_id=run_id, kind=kind)
-    chosen = [r for r in records if r.seq > after_seq][:limit]
-    return [AuditRecordOut.model_validate(r.to_dict()) for r in chosen]
+    records = await asyncio.to_thread(door.audit.records, run_id=run_id, kind=kind, after_seq=after_seq, limit=limit)
+    return [AuditRecordOut.model_validate(r.to_dict()) for r in records]
 
 
 @router.get("/v1/audit/verify", responses=_ERRORS, tags=["audit"])

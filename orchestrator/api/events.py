@@ -39,12 +39,13 @@ async def _tail(door: FrontDoor, request: Request, run_id: str, after: int, poll
     last_sent = time.monotonic()
     while True:
         run = await asyncio.to_thread(door.runs.get, run_id)
-        records = await asyncio.to_thread(door.audit.records, run_id=run_id)
+        records = await asyncio.to_thread(door.audit.records, run_id=run_id, after_seq=after, limit=500)
         for record in records:
-            if record.seq > after:
-                after = record.seq
-                last_sent = time.monotonic()
-                yield format_event(record.kind, record.to_dict(), record.seq)
+            after = record.seq
+            last_sent = time.monotonic()
+            yield format_event(record.kind, record.to_dict(), record.seq)
+        if len(records) == 500:
+            continue  # more is waiting: send it before looking at the run's status
         if run.status in TERMINAL:
             yield format_event("end", {"run_id": run_id, "status": run.status.value, "last_seq": after})
             return

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from guardrails import Approvals, Policy
+from guardrails.approvals import Approvals
+from guardrails.policy import Policy
 from orchestrator.config import Settings
 from orchestrator.intake.dispatcher import IntakeDispatcher, StartRejected
 from orchestrator.intake.store import IntakeRow, SqliteIntakeStore
@@ -57,7 +58,12 @@ class AuditReader(Protocol):
     """The read side of audit.AuditLog used by the API, SSE, chat and the IDE tools."""
 
     def records(
-        self, *, run_id: str | None = None, kind: str | None = None, since: Any = None, limit: int | None = None
+        self,
+        *,
+        run_id: str | None = None,
+        kind: str | None = None,
+        limit: int | None = None,
+        after_seq: int | None = None,
     ) -> Sequence[Any]:
         """Audit records (each has seq, ts, kind, actor, run_id, payload and ``to_dict()``)."""
         ...

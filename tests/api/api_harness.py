@@ -1,0 +1,154 @@
+"""A real netorch API on a free loopback port: real intake, run, audit and approval stores.
+
+The only stand-ins are the work a run does (a tiny workflow body that records one step and can be
+told to sleep or fail) and the alert router (a rule on the alert name): both belong to the
+composition root, and these tests are about the front door.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from orchestrator.api import create_app
+from orchestrator.audit_wiring import open_audit_log
+from orchestrator.config import ApiToken, Settings
+from orchestrator.guardrails_wiring import approvals_service, settings_policy
+from orchestrator.intake import SqliteIntakeStore
+from orchestrator.intake.frontdoor import FrontDoor, Route
+from orchestrator.intake.launcher import BackgroundLauncher
+from orchestrator.runs import Run, RunService, RunStatus, SqliteRunStore
+
+TOKENS = {
+    "ops": ("tok-ops-0123456789", ["operator"]),
+    "boss": ("tok-boss-0123456789", ["approver"]),
+    "audit": ("tok-audit-0123456789", ["auditor"]),
+    "am": ("tok-am-0123456789", ["webhook"]),
+}
+HMAC_SECRET = "hmac-secret-for-tests"
+
+
+class KeywordRouter:
+    """Alerts named like a known drift go to a workflow; everything else to the agent."""
+
+    def route(self, alert: dict[str, Any]) -> Route:
+        name = alert["labels"].get("alertname", "")
+        if name == "ConfigDrift":
+            return Route("workflow", "drift_remediation", {"device": alert["labels"].get("device")})
+        return Route("investigation", f"{name} on {alert['labels'].get('device', '?')}")
+
+
+def make_executor(runs: RunService) -> Any:
+    """A run body: running → one step with one device → succeeded (or failed / slow on request)."""
+
+    async def execute(run: Run) -> None:
+        runs.transition(run.id, RunStatus.RUNNING)
+        runs.step_started(run.id, "apply")
+        await asyncio.sleep(float(run.input.get("seconds", 0)))
+        if runs.is_cancelled(run.id):
+            return
+        outcome = "failed" if run.input.get("fail") else "succeeded"
+        runs.record_devices(run.id, "apply", [{"device": "b-acc-01", "outcome": outcome}])
+        runs.step_finished(run.id, "apply", status=outcome)
+        final = RunStatus.FAILED if run.input.get("fail") else RunStatus.SUCCEEDED
+        runs.transition(run.id, final, outcome={"result": outcome})
+
+    return execute
+
+
+@dataclass
+class Server:
+    """A running server and what it is made of."""
+
+    url: str
+    door: FrontDoor
+    launcher: BackgroundLauncher
+    settings: Settings
+    home: Path
+
+    def client(self, who: str | None = None) -> httpx.Client:
+        """An HTTP client authenticated as one of TOKENS (or anonymous)."""
+        headers = {"Authorization": f"Bearer {TOKENS[who][0]}"} if who else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=10)
+
+
+def free_port() -> int:
+    """An unused loopback TCP port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def build_door(settings: Settings) -> tuple[FrontDoor, BackgroundLauncher]:
+    """The front door over real stores under the settings' home."""
+    audit = open_audit_log(settings)
+    runs = RunService(SqliteRunStore(settings.home_path / "runs.db"), audit)
+    launcher = BackgroundLauncher(
+        runs, make_executor(runs), {"compliance_scan": "1.0.0", "vlan_deploy": "1.0.0", "drift_remediation": "1.0.0"}
+    )
+    door = FrontDoor(
+        settings=settings,
+        store=SqliteIntakeStore(settings.home_path / "intake.db"),
+        runs=runs,
+        launcher=launcher,
+        router=KeywordRouter(),
+        approvals=approvals_service(settings, audit=audit),
+        policy=settings_policy(settings),
+        audit=audit,
+    )
+    return door, launcher
+
+
+@contextlib.contextmanager
+def running(settings: Settings, door: FrontDoor | None, **app_options: Any) -> Iterator[str]:
+    """Serve the app with uvicorn on a free loopback port in a thread; yields the base URL."""
+    port = free_port()
+    app = create_app(settings, door, **app_options)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def secured_settings(home: Path) -> Settings:
+    """Settings with the test tokens and webhook secret, data under ``home``."""
+    return Settings.model_validate(
+        {
+            "home": str(home),
+            "api": {
+                "tokens": [ApiToken(name=n, token=t, roles=r).model_dump() for n, (t, r) in TOKENS.items()],
+                "webhook_hmac_secret": HMAC_SECRET,
+            },
+        }
+    )
+
+
+@pytest.fixture
+def server(home: Path) -> Iterator[Server]:
+    """A secured server with real stores."""
+    settings = secured_settings(home)
+    door, launcher = build_door(settings)
+    with running(settings, door, sse_poll_seconds=0.02) as url:
+        yield Server(url, door, launcher, settings, home)

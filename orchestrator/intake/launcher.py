@@ -71,10 +71,10 @@ class BackgroundLauncher:
             # The executor owns the run's failure state; this only keeps the server alive and loud.
             log.exception("run %s crashed in its executor", run.id)
 
-    async def drain(self, timeout: float | None = None) -> None:
-        """Wait for the runs started here (tests, graceful shutdown)."""
+    async def drain(self, within: float | None = None) -> None:
+        """Wait up to ``within`` seconds for the runs started here (tests, graceful shutdown)."""
         if self.tasks:
-            await asyncio.wait(set(self.tasks), timeout=timeout)
+            await asyncio.wait(set(self.tasks), timeout=within)
 
     async def stop(self) -> None:
         """Cancel runs still executing here; their durable state lets a restart resume them."""

@@ -6,7 +6,7 @@ import json
 import time
 
 import httpx
-from api_harness import Server, server
+from api_harness import Server
 
 
 def start(

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from audit.base import CheckpointSink
 from audit.chain import check_row
 from audit.checkpoint import Checkpoint, sign_checkpoint
-from audit.errors import AuditError, SinkError
-from audit.keys import SigningKey
+from audit.errors import AuditError, KeyProblem, SinkError
+from audit.keys import SigningKey, VerifyKey
 from audit.merkle import Frontier
 from audit.record import GENESIS_HASH, format_ts
 from audit.store import Store
@@ -47,14 +47,15 @@ class Anchor:
     def __init__(
         self,
         store: Store,
-        key: SigningKey,
+        key: SigningKey | None,
+        verify_key: VerifyKey | None,
         sink: CheckpointSink,
         *,
         clock: Callable[[], float],
         every_records: int,
         every_seconds: float,
     ) -> None:
-        self.store, self.key, self.sink, self.clock = store, key, sink, clock
+        self.store, self.key, self.verify_key, self.sink, self.clock = store, key, verify_key, sink, clock
         self.every_records, self.every_seconds = every_records, every_seconds
         self._verified: Anchored | None = None
         last = self._latest_stored()
@@ -63,7 +64,7 @@ class Anchor:
 
     def due(self, head: int) -> bool:
         """Whether an automatic checkpoint is due, judged from this process's cached view."""
-        if head <= self._last_size:
+        if self.key is None or head <= self._last_size:
             return False
         return head - self._last_size >= self.every_records or self.clock() - self._last_time >= self.every_seconds
 
@@ -85,6 +86,8 @@ class Anchor:
 
     def checkpoint(self, reason: str) -> Checkpoint:
         """Verify the records since the last checkpoint, sign the new state and export it."""
+        if self.key is None:
+            raise KeyProblem("this audit log was opened without its signing key, so it cannot sign checkpoints")
         base = self._start_point()
         with self.store.snapshot() as conn:
             head, _, _ = self.store.head(conn)
@@ -133,7 +136,9 @@ class Anchor:
 
     def _latest_stored(self) -> Anchored | None:
         """The newest stored checkpoint signed by our key whose frontier folds to its signed root."""
-        verify_key = self.key.verify_key()
+        verify_key = self.verify_key
+        if verify_key is None:
+            return None
         for _, document, frontier_json in self._newest_rows():
             try:
                 checkpoint = Checkpoint.from_dict(json.loads(document))

@@ -22,7 +22,7 @@ from typing import Any
 from audit.anchor import Anchor
 from audit.base import CheckpointSink
 from audit.checkpoint import Checkpoint
-from audit.errors import AuditError, CheckpointNotFound, InvalidEntry, RecordNotFound, SinkError
+from audit.errors import AuditError, CheckpointNotFound, InvalidEntry, KeyProblem, RecordNotFound, SinkError
 from audit.group import GroupCommitter
 from audit.keys import SigningKey, VerifyKey, load_signing_key, resolve_signing_key
 from audit.merkle import consistency_path, inclusion_path, tree_root
@@ -80,8 +80,8 @@ def _since_text(since: datetime | str) -> str:
 class AuditLog:
     """The audit store of one netorch home; safe to share between threads and processes."""
 
-    def __init__(self, store: Store, key: SigningKey, sink: CheckpointSink, redactor: Redactor, anchor: Anchor) -> None:
-        self._store, self._key, self.sink, self._redactor, self._anchor = store, key, sink, redactor, anchor
+    def __init__(self, store: Store, sink: CheckpointSink, redactor: Redactor, anchor: Anchor) -> None:
+        self._store, self.sink, self._redactor, self._anchor = store, sink, redactor, anchor
         self._clock = anchor.clock
         self._group: GroupCommitter[_Prepared, AuditRecord] = GroupCommitter(self._commit)
         self._appended_unanchored = False
@@ -92,8 +92,9 @@ class AuditLog:
         db_path: str | Path,
         *,
         checkpoint_path: str | Path | None = None,
-        key: bytes | str | SigningKey | None = None,
+        key: bytes | str | SigningKey | VerifyKey | None = None,
         key_file: str | Path | None = None,
+        create_key: bool = True,
         sink: CheckpointSink | None = None,
         checkpoint_every_records: int = 1000,
         checkpoint_every_seconds: float = 300.0,
@@ -106,8 +107,10 @@ class AuditLog:
 
         Args:
             checkpoint_path: JSONL sink file; default ``<db dir>/<db stem>-checkpoints.jsonl``.
-            key: signing key (key text or a ``SigningKey``); default: ``key_file``, else
-                ``<db dir>/<db stem>.key``, generated (Ed25519, mode 0600) if missing.
+            key: signing key (key text or a ``SigningKey``), or a ``VerifyKey`` to open the log for
+                checking only; default: ``key_file``, else ``<db dir>/<db stem>.key``, generated
+                (Ed25519, mode 0600) if missing — unless ``create_key`` is False, in which case
+                a log without any key opens for reading only (no checkpoints, no verify).
             sink: a checkpoint sink to use instead of the JSONL file.
             checkpoint_every_records / checkpoint_every_seconds: automatic checkpoint policy,
                 checked after each append.
@@ -118,16 +121,27 @@ class AuditLog:
         path = Path(db_path).expanduser()
         if checkpoint_every_records < 1 or checkpoint_every_seconds <= 0:
             raise AuditError("checkpoint intervals must be positive")
-        if isinstance(key, SigningKey):
+        signing_key: SigningKey | None = None
+        verify_key: VerifyKey | None = None
+        if isinstance(key, VerifyKey):
+            verify_key = key
+        elif isinstance(key, SigningKey):
             signing_key = key
         elif key is not None:
             signing_key = load_signing_key(key, "the key given to AuditLog.open")
         else:
-            signing_key = resolve_signing_key(
-                key_file=Path(key_file) if key_file else None,
-                env_var=None,
-                default_file=path.parent / f"{path.stem}.key",
-            )
+            try:
+                signing_key = resolve_signing_key(
+                    key_file=Path(key_file) if key_file else None,
+                    env_var=None,
+                    default_file=path.parent / f"{path.stem}.key",
+                    create=create_key,
+                )
+            except KeyProblem:
+                if create_key:
+                    raise
+        if signing_key is not None:
+            verify_key = signing_key.verify_key()
         if sink is None:
             sink = JsonlSink(
                 Path(checkpoint_path) if checkpoint_path else path.parent / f"{path.stem}-checkpoints.jsonl"
@@ -137,12 +151,13 @@ class AuditLog:
         anchor = Anchor(
             store,
             signing_key,
+            verify_key,
             sink,
             clock=clock,
             every_records=checkpoint_every_records,
             every_seconds=checkpoint_every_seconds,
         )
-        return cls(store, signing_key, sink, redactor, anchor)
+        return cls(store, sink, redactor, anchor)
 
     # -- identity -------------------------------------------------------------------------------
 
@@ -158,8 +173,10 @@ class AuditLog:
 
     @property
     def verify_key(self) -> VerifyKey:
-        """The key that checks this log's checkpoint signatures."""
-        return self._key.verify_key()
+        """The key that checks this log's checkpoint signatures (``KeyProblem`` if it has none)."""
+        if self._anchor.verify_key is None:
+            raise KeyProblem("no audit key is available to check signatures; pass --public-key FILE")
+        return self._anchor.verify_key
 
     # -- appending ------------------------------------------------------------------------------
 

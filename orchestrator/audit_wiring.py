@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audit import AuditLog, SigningKey, VerifyKey, load_verify_key, make_sink, resolve_signing_key
+# Submodule imports: under pytest, tests/audit/ can shadow the package root as a namespace package.
 from audit.errors import KeyProblem
+from audit.keys import SigningKey, VerifyKey, load_verify_key, resolve_signing_key
+from audit.log import AuditLog
+from audit.sinks import make_sink
 from orchestrator.config import Settings
 
 __all__ = ["audit_paths", "open_audit_log", "signing_key", "trusted_verify_key"]
@@ -35,14 +38,26 @@ def signing_key(settings: Settings, *, create: bool = True) -> SigningKey:
     )
 
 
-def open_audit_log(settings: Settings) -> AuditLog:
-    """Open the audit log of this netorch home, with its configured key, sink and policies."""
+def open_audit_log(settings: Settings, *, verify_key: VerifyKey | None = None, create_key: bool = True) -> AuditLog:
+    """Open the audit log of this netorch home, with its configured key, sink and policies.
+
+    ``verify_key`` opens it for checking only (an auditor's trusted public key); ``create_key``
+    False never mints a signing key: without one the log opens for reading only.
+    """
     audit = settings.audit
     paths = audit_paths(settings)
     sink = make_sink(audit.checkpoint_sink, path=paths["checkpoints"], url=audit.checkpoint_url)
+    key: SigningKey | VerifyKey | None = verify_key
+    if key is None:
+        try:
+            key = signing_key(settings, create=create_key)
+        except KeyProblem:
+            if create_key:
+                raise
     return AuditLog.open(
         paths["db"],
-        key=signing_key(settings),
+        key=key,
+        create_key=False,
         sink=sink,
         checkpoint_every_records=audit.checkpoint_every_records,
         checkpoint_every_seconds=audit.checkpoint_every_seconds,

@@ -6,8 +6,10 @@ from typing import Any
 
 from agent.conversation import Phase, ToolOutcome, ToolSpec
 from agent.local_tools import CONCLUDE
-from guardrails import Caller, GatewayResult, ToolGateway
+from guardrails.caller import Caller
 from guardrails.classify import classify
+from guardrails.gateway import ToolGateway
+from guardrails.result import GatewayResult
 
 __all__ = ["AGENT_CALLER", "ToolRunner", "outcome_of"]
 

@@ -119,7 +119,7 @@ class _Nodes:
         session.emit("turn", step=session.spent.steps, text=turn.text, calls=calls, stop=turn.stop)
         self._audit(
             session,
-            "agent.turn",
+            "step.agent_turn",
             {
                 "step": session.spent.steps,
                 "stop": turn.stop,
@@ -186,7 +186,7 @@ class _Nodes:
                     tool=call.name,
                     arguments=call.arguments,
                 )
-                self._audit(session, "agent.approval_wait", {"approval_id": outcome.approval_id, "tool": call.name})
+                self._audit(session, "step.agent_approval_wait", {"approval_id": outcome.approval_id, "tool": call.name})
                 update = session.update(
                     pending=[c.model_dump(mode="json") for c in pending],
                     turn_results=[r.model_dump(mode="json") for r in results],
@@ -270,7 +270,7 @@ class _Nodes:
         )
         text = f"Verification {session.verification.status}: {session.verification.detail}"
         session.conversation.messages.append(Message(role="user", kind="context", text=text, results=seen))
-        self._audit(session, "agent.verification", session.verification.model_dump())
+        self._audit(session, "step.agent_verification", session.verification.model_dump())
         goto: Literal["reason", "conclude"] = "conclude" if state.get("conclusion") else "reason"
         return Command(goto=goto, update=session.update(writes=[]))
 
@@ -290,7 +290,7 @@ class _Nodes:
         session.emit("finding", finding=finding.model_dump(mode="json"))
         self._audit(
             session,
-            "agent.finding",
+            "step.agent_finding",
             {
                 "root_cause": finding.root_cause.value,
                 "summary": finding.summary,

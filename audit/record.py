@@ -41,17 +41,18 @@ __all__ = [
 
 GENESIS_HASH = "0" * 64
 
-KIND_EXACT = frozenset({"tool.call", "tool.result", "guardrail.decision"})
-KIND_PREFIXES = ("run.", "step.", "approval.", "definition.", "config.")
+# Kinds are free dotted names under these prefixes: run.created, step.finished, tool.call,
+# tool.result, guardrail.decision, approval.granted, definition.first_use, config.changed, ...
+KIND_PREFIXES = ("run.", "step.", "tool.", "guardrail.", "approval.", "definition.", "config.")
 _KIND_SHAPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 
 
 def check_kind(kind: object) -> str:
     """Return ``kind`` if it is one the log accepts, else raise ``InvalidEntry`` naming it."""
-    if isinstance(kind, str) and _KIND_SHAPE.match(kind) and (kind in KIND_EXACT or kind.startswith(KIND_PREFIXES)):
+    if isinstance(kind, str) and _KIND_SHAPE.match(kind) and kind.startswith(KIND_PREFIXES):
         return kind
-    allowed = ", ".join([*(p + "*" for p in KIND_PREFIXES), *sorted(KIND_EXACT)])
-    raise InvalidEntry(f"unknown audit kind {kind!r} (expected one of {allowed})")
+    allowed = ", ".join(prefix + "*" for prefix in KIND_PREFIXES)
+    raise InvalidEntry(f"unknown audit kind {kind!r} (expected a dotted name under {allowed})")
 
 
 def format_ts(moment: float) -> str:

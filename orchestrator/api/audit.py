@@ -36,14 +36,10 @@ async def query_audit(
 
 @router.get("/v1/audit/verify", responses=_ERRORS, tags=["audit"])
 async def verify_audit(door: Door, _: Annotated[Principal, Depends(require("auditor"))]) -> dict[str, Any]:
-    """Verify the hash chain and the signed checkpoints (``ok`` plus the details)."""
+    """Verify the hash chain and the signed checkpoints: ``ok``, ``status`` and the details."""
     report = await asyncio.to_thread(door.audit.verify)
-    if hasattr(report, "to_dict"):
-        data: dict[str, Any] = report.to_dict()
-    elif hasattr(report, "model_dump"):
-        data = report.model_dump(mode="json")
-    else:
-        data = dict(vars(report))
+    data: dict[str, Any] = report.to_dict() if hasattr(report, "to_dict") else dict(vars(report))
+    data["ok"] = bool(getattr(report, "ok", data.get("ok", False)))
     return data
 
 

@@ -147,13 +147,19 @@ def row_starter(door: FrontDoor) -> Any:
 
 
 async def _annotate_resolved(door: FrontDoor, row: IntakeRow) -> str | None:
-    """A resolved alert annotates the run of its firing occurrence (audited as ``alert.resolved``)."""
+    """A resolved alert annotates the run of its firing occurrence (audited as ``run.annotated``)."""
     firing = await asyncio.to_thread(door.store.find, "alertmanager", row.request["occurrence"])
     if firing is None or firing.run_id is None:
         return None  # we never started anything for it (e.g. it resolved before it was routed)
     alert = row.request["alert"]
-    payload = {"fingerprint": alert["fingerprint"], "startsAt": alert["startsAt"], "endsAt": alert.get("endsAt")}
-    await asyncio.to_thread(door.runs.note, firing.run_id, "alert.resolved", payload, actor=row.actor)
+    payload = {
+        "event": "alert.resolved",
+        "fingerprint": alert["fingerprint"],
+        "startsAt": alert["startsAt"],
+        "endsAt": alert.get("endsAt"),
+    }
+    # The audit vocabulary admits run.* kinds for run annotations; the event says what happened.
+    await asyncio.to_thread(door.runs.note, firing.run_id, "run.annotated", payload, actor=row.actor)
     await asyncio.to_thread(door.store.add_note, firing.id, "alert.resolved", payload)
     return firing.run_id
 

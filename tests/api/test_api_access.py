@@ -6,8 +6,8 @@ import time
 
 import pytest
 from api_harness import Server, build_door, running
-from guardrails.approval import Approval
 
+from guardrails.approval import Approval
 from orchestrator.config import Settings
 
 

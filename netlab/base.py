@@ -8,7 +8,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from netlab.configmodel import Model, baseline_model, compliance_flags, intended_model, shut_links
+from netlab.configmodel import (
+    Model,
+    apply_delta,
+    baseline_model,
+    compliance_flags,
+    intended_model,
+    model_delta,
+    shut_links,
+)
 from netlab.errors import IntentUnavailable, UnknownDevice
 from netlab.names import resolve_interface
 from netlab.state import DeviceView, interface_records, statuses
@@ -31,6 +39,7 @@ class LabBase:
         self._time_factor = time_factor
         self._clock = clock or time.time
         self._intent_cache: dict[str, dict[str, Any]] = {}
+        self._baseline_cache: dict[str, Model] = {}
         self._lab_id: str | None = None
 
     # --- basics ------------------------------------------------------------------------------
@@ -43,6 +52,7 @@ class LabBase:
         # Another process may re-initialise the lab: drop cached intent when the lab id changes.
         if meta.get("lab_id") != self._lab_id:
             self._intent_cache.clear()
+            self._baseline_cache.clear()
             self._lab_id = meta.get("lab_id")
         return meta
 
@@ -62,8 +72,21 @@ class LabBase:
             doc = loads(row[0])
             if len(self._intent_cache) > 20_000:
                 self._intent_cache.clear()
+                self._baseline_cache.clear()
             self._intent_cache[name] = doc
         return doc
+
+    def _baseline(self, name: str, intent: dict[str, Any]) -> Model:
+        """The as-deployed configuration, shared read-only: every change works on a copy_model()."""
+        model = self._baseline_cache.get(name)
+        if model is None:
+            model = self._baseline_cache[name] = baseline_model(intent)
+        return model
+
+    def _stored_model(self, name: str, intent: dict[str, Any], text: str | None) -> Model:
+        """A configuration as stored (a delta from the baseline; NULL = the baseline itself)."""
+        baseline = self._baseline(name, intent)
+        return baseline if text is None else apply_delta(baseline, loads(text))
 
     def _names(self, db: sqlite3.Connection) -> list[str]:
         return [r[0] for r in db.execute("SELECT name FROM intent_device ORDER BY ord")]
@@ -74,10 +97,12 @@ class LabBase:
     def _view(self, db: sqlite3.Connection, name: str) -> DeviceView:
         intent = self._intent(db, name)
         row = db.execute(
-            "SELECT running, state, version, latency_ms, missing_vlans, drift FROM device_state WHERE name = ?", (name,)
+            "SELECT s.state, s.version, s.latency_ms, s.missing_vlans, s.drift, c.running"
+            " FROM device_state s LEFT JOIN device_config c ON c.name = s.name WHERE s.name = ?",
+            (name,),
         ).fetchone()
-        running = loads(row[0]) if row[0] is not None else baseline_model(intent)
-        return DeviceView(intent, running, loads(row[1]) or {}, row[2], row[3], loads(row[4]) or [], bool(row[5]))
+        running = self._stored_model(name, intent, row[5])
+        return DeviceView(intent, running, loads(row[0]) or {}, row[1], row[2], loads(row[3]) or [], bool(row[4]))
 
     def _world(self, db: sqlite3.Connection, now: float | None = None) -> World:
         return load_world(db, self._now() if now is None else now)
@@ -128,14 +153,16 @@ class LabBase:
         """Store a new running configuration as the next history version; returns that version."""
         version = view.version + 1
         shut = shut_links(new, view.intent)
+        text = dumps(model_delta(self._baseline(view.name, view.intent), new))
+        db.execute("INSERT OR REPLACE INTO device_config (name, running) VALUES (?, ?)", (view.name, text))
         db.execute(
-            "UPDATE device_state SET running = ?, version = ?, shut_links = ? WHERE name = ?",
-            (dumps(new), version, dumps(shut) if shut else None, view.name),
+            "UPDATE device_state SET version = ?, shut_links = ? WHERE name = ?",
+            (version, dumps(shut) if shut else None, view.name),
         )
         db.execute(
             "INSERT INTO config_version (device, version, ts, author, op, note, idem_key, config)"
             " VALUES (?,?,?,?,?,?,?,?)",
-            (view.name, version, now, author, op, note, key, dumps(new)),
+            (view.name, version, now, author, op, note, key, text),
         )
         self._update_compliance(db, view.name, new, self._intended(db, view.intent))
         view.running, view.version = new, version

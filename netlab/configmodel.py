@@ -14,10 +14,12 @@ from typing import Any
 __all__ = [
     "Model",
     "add_vlan",
+    "apply_delta",
     "baseline_model",
     "compliance_flags",
     "copy_model",
     "intended_model",
+    "model_delta",
     "remove_vlan",
     "service_applies",
     "shut_links",
@@ -117,3 +119,23 @@ def compliance_flags(running: Model, intended: Model) -> tuple[list[int], bool]:
 def shut_links(model: Model, intent: dict[str, Any]) -> list[str]:
     """Cabled interfaces that are shut in this configuration (their peers see the link down)."""
     return [i["name"] for i in intent["interfaces"] if i["peer"] and model["interfaces"][i["name"]]["shutdown"]]
+
+
+def model_delta(baseline: Model, model: Model) -> dict[str, Any]:
+    """What a stored configuration keeps: VLANs, extra lines and the interfaces that differ from baseline.
+
+    Hostname, platform and management never change, and most interfaces keep their deployed
+    configuration, so this is a fraction of the full model (cheaper to write and read on every operation).
+    """
+    changed = {n: i for n, i in model["interfaces"].items() if i != baseline["interfaces"][n]}
+    return {"vlans": model["vlans"], "extra": model["extra"], "if": changed}
+
+
+def apply_delta(baseline: Model, delta: dict[str, Any]) -> Model:
+    """The full model from the baseline and a stored delta."""
+    model = copy_model(baseline)
+    model["vlans"] = dict(delta["vlans"])
+    model["extra"] = list(delta["extra"])
+    for name, iface in delta["if"].items():
+        model["interfaces"][name] = {**iface, "trunk_vlans": list(iface["trunk_vlans"])}
+    return model

@@ -15,12 +15,12 @@ import time
 from typing import Any
 
 from netlab.base import AUTOMATION_IP, LabBase
-from netlab.configmodel import Model, baseline_model
+from netlab.configmodel import Model
 from netlab.errors import BadParameter, LabError
 from netlab.faultconfig import CONFIG_FAULTS, config_fault_holds
 from netlab.models import OpResult
 from netlab.operations import OPERATIONS, apply_to_model, validate_params
-from netlab.render import render, unified_diff
+from netlab.render import config_diff
 from netlab.state import DeviceView, interface_records
 from netlab.store import dumps, loads
 from netlab.syslog import EventSpec, config_change, flap_burst, rollback_confirm_expired
@@ -279,11 +279,11 @@ class OpsMixin(LabBase):
             row = db.execute(
                 "SELECT config FROM config_version WHERE device = ? AND version = ?", (device, params["version"])
             ).fetchone()
-            version_model = loads(row[0]) if row[0] is not None else baseline_model(view.intent)
+            version_model = self._stored_model(device, view.intent, row[0])
         new = apply_to_model(op, params, view.running, intended=intended, version_model=version_model)
-        diff = unified_diff(
-            render(view.running),
-            render(new),
+        diff = config_diff(
+            view.running,
+            new,
             fromfile=f"{device} running (v{view.version})",
             tofile=f"{device} running (v{view.version + 1})",
         )
@@ -357,7 +357,8 @@ class OpsMixin(LabBase):
     ) -> OpResult:
         device, platform = view.name, view.platform
         old = view.running
-        touched = {n for n in new["interfaces"] if new["interfaces"][n] != old["interfaces"][n]}
+        # Only an admin-status change can change link status (here or at the far end of a cable).
+        touched = {n for n in new["interfaces"] if new["interfaces"][n]["shutdown"] != old["interfaces"][n]["shutdown"]}
         if op == "clear_err_disable":
             touched.add(params["interface"])
         before = self._snapshot(db, world, self._targets(db, device, touched))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
+import functools
 import ipaddress
+from typing import Any
 
 from netlab.configmodel import Model
+from netlab.diff import Block, block_diff
 
-__all__ = ["render", "short_name", "unified_diff", "vlan_ranges"]
+__all__ = ["config_diff", "render", "render_blocks", "short_name", "vlan_ranges"]
 
 _SHORT = (
     ("HundredGigE", "Hu"),
@@ -43,86 +45,122 @@ def vlan_ranges(vids: list[int]) -> str:
     return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
+@functools.lru_cache(maxsize=100_000)
 def _ios_address(cidr: str) -> str:
     iface = ipaddress.IPv4Interface(cidr)
     return f"{iface.ip} {iface.netmask}"
 
 
-def _render_ios(m: Model) -> list[str]:
-    major = ".".join(m["os_version"].split(".")[:2])
-    out = [
-        "!",
-        f"! {m['model']} running IOS-XE {m['os_version']}",
-        "!",
-        f"version {major}",
-        f"hostname {m['hostname']}",
-    ]
-    out += ["!", "spanning-tree mode rapid-pvst", "!"]
-    for vid, name in m["vlans"].items():
-        out += [f"vlan {vid}", f" name {name}", "!"]
-    for name, i in m["interfaces"].items():
-        out.append(f"interface {name}")
-        if i["description"]:
-            out.append(f" description {i['description']}")
-        if i["mode"] == "access":
-            out.append(f" switchport access vlan {i['access_vlan']}")
-            out.append(" switchport mode access")
-            if i["voice_vlan"]:
-                out.append(f" switchport voice vlan {i['voice_vlan']}")
-            out.append(" spanning-tree portfast")
-        elif i["mode"] == "trunk":
-            out.append(f" switchport trunk allowed vlan {vlan_ranges(i['trunk_vlans'])}")
-            out.append(" switchport mode trunk")
-        else:
-            out.append(" no switchport")
-            out.append(f" ip address {_ios_address(i['ip'])}")
-        if i["shutdown"]:
-            out.append(" shutdown")
-        out.append("!")
-    out += [f"interface {m['mgmt']['interface']}", f" ip address {_ios_address(m['mgmt']['ip'])}", "!"]
-    out += list(m["extra"])
-    out += ["!", "line vty 0 15", " transport input ssh", "!", "end"]
+def _ios_interface(name: str, i: dict[str, Any]) -> list[str]:
+    out = [f"interface {name}"]
+    if i["description"]:
+        out.append(f" description {i['description']}")
+    if i["mode"] == "access":
+        out.append(f" switchport access vlan {i['access_vlan']}")
+        out.append(" switchport mode access")
+        if i["voice_vlan"]:
+            out.append(f" switchport voice vlan {i['voice_vlan']}")
+        out.append(" spanning-tree portfast")
+    elif i["mode"] == "trunk":
+        out.append(f" switchport trunk allowed vlan {vlan_ranges(i['trunk_vlans'])}")
+        out.append(" switchport mode trunk")
+    else:
+        out.append(" no switchport")
+        out.append(f" ip address {_ios_address(i['ip'])}")
+    if i["shutdown"]:
+        out.append(" shutdown")
+    out.append("!")
     return out
 
 
-def _render_eos(m: Model) -> list[str]:
-    out = [f"! device: {m['hostname']} ({m['model']}, EOS-{m['os_version']})", "!", f"hostname {m['hostname']}"]
-    out += ["!", "spanning-tree mode mstp", "!"]
-    for vid, name in m["vlans"].items():
-        out += [f"vlan {vid}", f"   name {name}", "!"]
-    for name, i in m["interfaces"].items():
-        out.append(f"interface {name}")
-        if i["description"]:
-            out.append(f"   description {i['description']}")
-        if i["mode"] == "access":
-            out.append(f"   switchport access vlan {i['access_vlan']}")
-            if i["voice_vlan"]:
-                out.append(f"   switchport phone vlan {i['voice_vlan']}")
-            out.append("   spanning-tree portfast")
-        elif i["mode"] == "trunk":
-            out.append("   switchport mode trunk")
-            out.append(f"   switchport trunk allowed vlan {vlan_ranges(i['trunk_vlans'])}")
-        else:
-            out.append("   no switchport")
-            out.append(f"   ip address {i['ip']}")
-        if i["shutdown"]:
-            out.append("   shutdown")
-        out.append("!")
-    out += [f"interface {m['mgmt']['interface']}", f"   ip address {m['mgmt']['ip']}", "!"]
-    out += list(m["extra"])
-    out += ["!", "management ssh", "   idle-timeout 60", "!", "end"]
+def _eos_interface(name: str, i: dict[str, Any]) -> list[str]:
+    out = [f"interface {name}"]
+    if i["description"]:
+        out.append(f"   description {i['description']}")
+    if i["mode"] == "access":
+        out.append(f"   switchport access vlan {i['access_vlan']}")
+        if i["voice_vlan"]:
+            out.append(f"   switchport phone vlan {i['voice_vlan']}")
+        out.append("   spanning-tree portfast")
+    elif i["mode"] == "trunk":
+        out.append("   switchport mode trunk")
+        out.append(f"   switchport trunk allowed vlan {vlan_ranges(i['trunk_vlans'])}")
+    else:
+        out.append("   no switchport")
+        out.append(f"   ip address {i['ip']}")
+    if i["shutdown"]:
+        out.append("   shutdown")
+    out.append("!")
     return out
+
+
+@functools.lru_cache(maxsize=200_000)
+def _interface_lines(
+    ios: bool,
+    name: str,
+    description: str,
+    mode: str,
+    access_vlan: int | None,
+    voice_vlan: int | None,
+    trunk_vlans: tuple[int, ...],
+    ip: str | None,
+    shutdown: bool,
+) -> list[str]:
+    # Memoised because every operation renders the whole device twice, and most interfaces of a
+    # device are unchanged between renders; callers must not modify the returned list.
+    i = {
+        "description": description,
+        "mode": mode,
+        "access_vlan": access_vlan,
+        "voice_vlan": voice_vlan,
+        "trunk_vlans": trunk_vlans,
+        "ip": ip,
+        "shutdown": shutdown,
+    }
+    return _ios_interface(name, i) if ios else _eos_interface(name, i)
+
+
+def render_blocks(m: Model) -> list[Block]:
+    """The configuration as keyed blocks (header, each VLAN, each interface, management, extras, footer)."""
+    ios = m["platform"] == "ios-xe"
+    if ios:
+        major = ".".join(m["os_version"].split(".")[:2])
+        header = ["!", f"! {m['model']} running IOS-XE {m['os_version']}", "!", f"version {major}"]
+        header += [f"hostname {m['hostname']}", "!", "spanning-tree mode rapid-pvst", "!"]
+        indent = " "
+    else:
+        header = [f"! device: {m['hostname']} ({m['model']}, EOS-{m['os_version']})", "!"]
+        header += [f"hostname {m['hostname']}", "!", "spanning-tree mode mstp", "!"]
+        indent = "   "
+    blocks: list[Block] = [("header", header)]
+    for vid, name in m["vlans"].items():
+        blocks.append((f"vlan {vid}", [f"vlan {vid}", f"{indent}name {name}", "!"]))
+    for name, i in m["interfaces"].items():
+        lines = _interface_lines(
+            ios,
+            name,
+            i["description"],
+            i["mode"],
+            i["access_vlan"],
+            i["voice_vlan"],
+            tuple(i["trunk_vlans"]),
+            i["ip"],
+            i["shutdown"],
+        )
+        blocks.append((f"interface {name}", lines))
+    mgmt_ip = _ios_address(m["mgmt"]["ip"]) if ios else m["mgmt"]["ip"]
+    blocks.append(("mgmt", [f"interface {m['mgmt']['interface']}", f"{indent}ip address {mgmt_ip}", "!"]))
+    blocks.extend((f"extra {line}", [line]) for line in m["extra"])
+    footer = ["!", "line vty 0 15", " transport input ssh"] if ios else ["!", "management ssh", "   idle-timeout 60"]
+    blocks.append(("footer", [*footer, "!", "end"]))
+    return blocks
 
 
 def render(model: Model) -> str:
     """The configuration as the device would show it ('show running-config')."""
-    lines = _render_ios(model) if model["platform"] == "ios-xe" else _render_eos(model)
-    return "\n".join(lines) + "\n"
+    return "\n".join(line for _, block in render_blocks(model) for line in block) + "\n"
 
 
-def unified_diff(before: str, after: str, *, fromfile: str, tofile: str) -> str:
-    """A unified diff of two renderings ('' when equal)."""
-    if before == after:
-        return ""
-    lines = difflib.unified_diff(before.splitlines(), after.splitlines(), fromfile=fromfile, tofile=tofile, lineterm="")
-    return "\n".join(lines) + "\n"
+def config_diff(before: Model, after: Model, *, fromfile: str, tofile: str) -> str:
+    """Unified diff of two configurations as rendered ('' when they render the same)."""
+    return block_diff(render_blocks(before), render_blocks(after), fromfile=fromfile, tofile=tofile)

@@ -8,13 +8,12 @@ from datetime import UTC, datetime
 
 from netlab.alerts import device_alerts
 from netlab.base import LabBase
-from netlab.configmodel import baseline_model, compliance_flags, service_applies
+from netlab.configmodel import compliance_flags, service_applies
 from netlab.errors import BadParameter
 from netlab.metrics import DeviceSample, render_metrics
 from netlab.models import Alert, ComplianceResult, ConfigVersion, DeviceHealth, Event, InterfaceState, VlanEntry
-from netlab.render import render, unified_diff
+from netlab.render import config_diff, render
 from netlab.state import IfRecord, base_health, boot_time, interface_records
-from netlab.store import loads
 from netlab.syslog import SEVERITIES, severity_code
 from netlab.topology import parse_location
 from netlab.world import World
@@ -175,9 +174,7 @@ class StateMixin(LabBase):
             view = self._view(db, device)
             intended = self._intended(db, view.intent)
         missing, drift = compliance_flags(view.running, intended)
-        diff = unified_diff(
-            render(view.running), render(intended), fromfile=f"{device} running", tofile=f"{device} intended"
-        )
+        diff = config_diff(view.running, intended, fromfile=f"{device} running", tofile=f"{device} intended")
         if not diff:
             summary = "compliant: running configuration matches intent"
         else:
@@ -223,7 +220,7 @@ class StateMixin(LabBase):
             ).fetchone()
         if row is None:
             raise BadParameter(f"unknown config version {version!r} for device '{device}'")
-        return render(loads(row[0]) if row[0] is not None else baseline_model(intent))
+        return render(self._stored_model(device, intent, row[0]))
 
     # --- fleet-wide views -------------------------------------------------------------------------
 
@@ -232,7 +229,8 @@ class StateMixin(LabBase):
         names = {
             r[0]
             for r in db.execute(
-                "SELECT name FROM device_state WHERE running IS NOT NULL OR missing_vlans IS NOT NULL OR drift = 1"
+                "SELECT name FROM device_config UNION"
+                " SELECT name FROM device_state WHERE missing_vlans IS NOT NULL OR drift = 1"
             )
         }
         names |= set(world.by_device) | set(world.shut)

@@ -6,8 +6,9 @@ read-modify-write runs inside ``BEGIN IMMEDIATE`` so that two processes never lo
 
 Intent (``intent_device``, ``vlan_service``) is stored apart from what the network is
 (``device_state``, ``config_version``, ``event``); faults and idempotency records have their own tables.
-``intent_device.doc`` never changes after init; ``device_state.running`` is NULL while the device
-still runs the configuration it was deployed with (derived from its intent doc on read).
+``intent_device.doc`` never changes after init; a device has a ``device_config`` row only once its
+running configuration differs from the one it was deployed with (derived from its intent doc on
+read), so big documents stay out of the small, often-scanned ``device_state`` rows.
 """
 
 from __future__ import annotations
@@ -22,9 +23,19 @@ from typing import Any
 
 __all__ = ["SCHEMA_VERSION", "Store", "dumps", "loads"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-_TABLES = ("meta", "intent_device", "vlan_service", "device_state", "config_version", "event", "fault", "idempotency")
+_TABLES = (
+    "meta",
+    "intent_device",
+    "vlan_service",
+    "device_state",
+    "device_config",
+    "config_version",
+    "event",
+    "fault",
+    "idempotency",
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -38,9 +49,13 @@ CREATE TABLE IF NOT EXISTS vlan_service (
     devices TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS device_state (
-    name TEXT PRIMARY KEY, running TEXT, state TEXT, version INTEGER NOT NULL DEFAULT 1,
-    latency_ms REAL, missing_vlans TEXT, drift INTEGER NOT NULL DEFAULT 0, shut_links TEXT
+    name TEXT PRIMARY KEY, version INTEGER NOT NULL DEFAULT 1, latency_ms REAL, missing_vlans TEXT,
+    drift INTEGER NOT NULL DEFAULT 0, shut_links TEXT, state TEXT
 );
+CREATE INDEX IF NOT EXISTS device_state_shut ON device_state (name, shut_links) WHERE shut_links IS NOT NULL;
+CREATE INDEX IF NOT EXISTS device_state_noncompliant ON device_state (name)
+    WHERE missing_vlans IS NOT NULL OR drift = 1;
+CREATE TABLE IF NOT EXISTS device_config (name TEXT PRIMARY KEY, running TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS config_version (
     device TEXT NOT NULL, version INTEGER NOT NULL, ts REAL NOT NULL, author TEXT NOT NULL, op TEXT,
     note TEXT NOT NULL, idem_key TEXT, config TEXT, PRIMARY KEY (device, version)

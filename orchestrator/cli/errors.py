@@ -9,6 +9,7 @@ _USER_ERRORS: list[tuple[str, str]] = [
     ("orchestrator.config", "ConfigError"),
     ("netlab.errors", "LabError"),
     ("audit.errors", "AuditError"),
+    ("orchestrator.intake.errors", "IntakeError"),
     ("evals.errors", "EvalError"),
     ("guardrails.errors", "GuardrailError"),
     ("mcp_servers.errors", "McpSetupError"),

@@ -1,0 +1,84 @@
+"""Run ``netorch serve``: the API plus intake recovery, schedules and the queue consumer, in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import socket
+from typing import Any
+
+from orchestrator.api.app import BackgroundTask, create_app
+from orchestrator.config import Settings
+from orchestrator.intake.errors import IntakeError
+from orchestrator.intake.frontdoor import FrontDoor
+
+__all__ = ["ServeRefused", "background_tasks", "check_exposure", "is_loopback", "serve"]
+
+log = logging.getLogger(__name__)
+
+
+class ServeRefused(IntakeError):
+    """The server would expose an unauthenticated API beyond this machine."""
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and names that resolve only to them (e.g. localhost)."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos)
+
+
+def check_exposure(settings: Settings, host: str) -> str | None:
+    """Refuse an unauthenticated server off loopback; return a warning for one on loopback."""
+    if settings.api.tokens:
+        return None
+    if not is_loopback(host):
+        raise ServeRefused(
+            f"refusing to serve on '{host}' with no api.tokens configured: anyone who can reach it could start"
+            " runs and approve changes (add api.tokens to netorch.yaml, or serve on 127.0.0.1)"
+        )
+    return f"auth is OFF: no api.tokens configured; serving on loopback '{host}' only"
+
+
+def background_tasks(door: FrontDoor, *, sweep_seconds: float = 10.0) -> list[BackgroundTask]:
+    """Intake recovery (now and then every ``sweep_seconds``), the scheduler and the queue consumer."""
+
+    async def sweep(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                started = await door.dispatcher.recover()
+                if started:
+                    log.info("intake: started %d trigger(s) accepted earlier", len(started))
+            except Exception as exc:
+                log.error("intake recovery failed: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=sweep_seconds)
+
+    tasks: list[BackgroundTask] = [sweep]
+    if door.settings.schedules:
+        from orchestrator.scheduler import Scheduler
+
+        scheduler = Scheduler(door.settings.schedules, door.store, door.dispatcher.submit)
+        tasks.append(scheduler.run)
+    if door.settings.queue.enabled:
+        from orchestrator.queue_consumer import QueueConsumer
+
+        tasks.append(QueueConsumer(door.settings.queue, door.dispatcher).run)
+    return tasks
+
+
+async def serve(settings: Settings, door: FrontDoor, *, host: str, port: int, **uvicorn_options: Any) -> None:
+    """Serve until interrupted (SIGINT/SIGTERM are handled by uvicorn)."""
+    import uvicorn
+
+    app = create_app(settings, door, background=background_tasks(door))
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", **uvicorn_options)
+    await uvicorn.Server(config).serve()

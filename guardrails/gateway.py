@@ -339,6 +339,7 @@ class ToolGateway:
         job_id = str(job["id"])
         if req.tool == "launch_job" and call.locked and not job.get("finished"):
             self.locks.bind_job(job_id, self._owner(req), call.locked, self.policy.locks.lease_seconds, self._clock())
+            call.locked = ()  # the job owns this hold now; release_job drops it
             return {"locks_held_for_job": job_id}
         if req.tool in _JOB_TOOLS and job.get("finished"):
             released = self.locks.release_job(job_id)

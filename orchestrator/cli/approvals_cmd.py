@@ -5,6 +5,8 @@ from __future__ import annotations
 import getpass
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -24,19 +26,19 @@ def cli_identity(explicit: str | None) -> str:
     return explicit or os.environ.get("NETORCH_USER") or getpass.getuser()
 
 
-def _open(ctx: typer.Context) -> tuple[Any, Any, Any]:
-    """(approvals service, approval policy, audit log or None) for this invocation."""
+@contextmanager
+def _open(ctx: typer.Context) -> Iterator[tuple[Any, Any]]:
+    """(approvals service writing its events to the audit log, approval policy); closes the log after."""
+    from orchestrator.audit_wiring import open_audit_log
     from orchestrator.guardrails_wiring import approvals_service, settings_policy
 
     settings = state(ctx).settings
-    audit: Any = None
+    policy = settings_policy(settings).approvals
+    log = open_audit_log(settings)
     try:
-        from orchestrator.audit_wiring import open_audit_log
-    except ImportError:  # the audit package is optional only until it lands; decisions stay in guardrails.db
-        open_audit_log = None  # type: ignore[assignment]
-    if open_audit_log is not None:
-        audit = open_audit_log(settings)
-    return approvals_service(settings, audit=audit), settings_policy(settings).approvals, audit
+        yield approvals_service(settings, audit=log), policy
+    finally:
+        log.close()
 
 
 def _describe(a: Approval) -> str:
@@ -59,8 +61,8 @@ def list_approvals(
 
     Example: netorch approvals --status pending
     """
-    approvals, _, _ = _open(ctx)
-    items = approvals.list(time.time(), status=status, run_id=run)
+    with _open(ctx) as (approvals, _):
+        items = approvals.list(time.time(), status=status, run_id=run)
     if json_out:
         print_json([a.to_dict() for a in items])
         return
@@ -94,11 +96,11 @@ def approve(
 
     Example: netorch approve apr-1a2b3c4d5e --comment "CAB-1234" --as alice
     """
-    approvals, policy, _ = _open(ctx)
     who = cli_identity(as_)
-    granted = approvals.approve(
-        approval_id, approver=who, policy=policy, now=time.time(), comment=comment, emergency=emergency
-    )
+    with _open(ctx) as (approvals, policy):
+        granted = approvals.approve(
+            approval_id, approver=who, policy=policy, now=time.time(), comment=comment, emergency=emergency
+        )
     how = " (emergency override)" if granted.emergency else ""
     typer.echo(f"approved {granted.id}: {_describe(granted)} by {who}{how}")
 
@@ -113,9 +115,9 @@ def reject(
 
     Example: netorch reject apr-1a2b3c4d5e --comment "not during the sale"
     """
-    approvals, policy, _ = _open(ctx)
     who = cli_identity(as_)
-    rejected = approvals.reject(approval_id, approver=who, policy=policy, now=time.time(), comment=comment)
+    with _open(ctx) as (approvals, policy):
+        rejected = approvals.reject(approval_id, approver=who, policy=policy, now=time.time(), comment=comment)
     typer.echo(f"rejected {rejected.id}: {_describe(rejected)} by {who}")
 
 

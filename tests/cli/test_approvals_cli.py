@@ -15,7 +15,9 @@ from guardrails.caller import Caller
 from guardrails.decision import ApprovalNeed
 from guardrails.policy import ApprovalPolicy
 from guardrails.request import DeviceInfo, ResolvedRequest, args_hash
+from orchestrator.audit_wiring import open_audit_log
 from orchestrator.cli.main import app
+from orchestrator.config import Settings
 
 runner = CliRunner()
 
@@ -45,6 +47,10 @@ def test_list_approve_and_reuse_is_refused(home: Path) -> None:
     assert out.stdout.strip() == f"approved {aid}: launch_job vlan_deploy on 2 devices, run run-7 by alice"
     stored = SqliteApprovalStore(home / "guardrails.db").get(aid)
     assert stored is not None and (stored.decided_by, stored.comment) == ("alice", "CAB-1")
+    log = open_audit_log(Settings(home=str(home)))
+    (event,) = log.records(kind="approval.approved")
+    assert (event.actor, event.run_id, event.payload["approval_id"]) == ("alice", "run-7", aid)
+    log.close(checkpoint=False)
     again = runner.invoke(app, ["--home", str(home), "approve", aid, "--as", "bob"])
     assert again.exit_code == 1
     assert again.stderr.strip() == f"Error: approval '{aid}' is already approved by alice"

@@ -33,11 +33,8 @@ class CompletionPolicy:
         value = text.strip().lower()
         if value in ("all", "first_success"):
             return cls(value)  # type: ignore[arg-type]  # checked by the membership test
-        if value.endswith("%"):
-            try:
-                return cls("percentage", percent=float(value[:-1]))
-            except ValueError:
-                pass
+        if value.endswith("%") and value[:-1].replace(".", "", 1).isdigit():
+            return cls("percentage", percent=float(value[:-1]))
         match = _N_OF_M.match(value)
         if match:
             return cls("n_of_m", n=int(match.group(1)))

@@ -35,6 +35,7 @@ class WorkflowContext:
     job_poll_s: float = 30.0  # wait_job long-poll per call
     _semaphores: dict[Hashable, asyncio.Semaphore] = field(default_factory=dict, repr=False)
     _limiters: dict[Hashable, RateLimiter] = field(default_factory=dict, repr=False)
+    _counters: dict[Hashable, list[int]] = field(default_factory=dict, repr=False)
 
     def semaphore(self, key: Hashable, size: int) -> asyncio.Semaphore:
         """One semaphore per key (e.g. run and step), shared by all lanes of a fan-out."""
@@ -49,3 +50,7 @@ class WorkflowContext:
         if limiter is None:
             limiter = self._limiters[key] = RateLimiter(rate_per_s, burst=burst, clock=self.clock)
         return limiter
+
+    def counter(self, key: Hashable) -> list[int]:
+        """A one-element mutable counter shared by all lanes of a fan-out (e.g. successes so far)."""
+        return self._counters.setdefault(key, [0])

@@ -23,13 +23,16 @@ class RateLimiter:
         self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
-        """Wait for one token."""
+        """Take one token, waiting for it if the bucket is empty.
+
+        A caller that finds no token reserves one on credit and sleeps off the debt, so concurrent
+        callers queue up fairly and no float rounding can leave anyone spinning.
+        """
         async with self._lock:
-            while True:
-                now = self._clock.now()
-                self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-                self._stamp = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
-                    return
-                await self._clock.sleep((1.0 - self._tokens) / self.rate)
+            now = self._clock.now()
+            self._tokens = min(float(self.burst), self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+            self._tokens -= 1.0
+            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
+        if wait > 0:
+            await self._clock.sleep(wait)

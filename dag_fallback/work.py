@@ -80,13 +80,12 @@ class PerDevice:
         limiter = (
             ctx.limiter((lane.run_id, lane.step), policy.rate_per_s, policy.rate_burst) if policy.rate_per_s else None
         )
-        successes = 0
+        successes = ctx.counter((lane.run_id, lane.step, "succeeded"))
         finished: dict[str, DeviceResult] = {}
 
         async def one(device: str) -> DeviceResult:
-            nonlocal successes
             async with sem:
-                if policy.completion.stop_early(successes):
+                if policy.completion.stop_early(successes[0]):
                     return DeviceResult.skip(device, f"not needed: completion policy {policy.completion.describe()}")
                 if limiter is not None:
                     await limiter.acquire()
@@ -99,7 +98,7 @@ class PerDevice:
                 except Exception as exc:  # one device's bug must not abort the others (outcomes are values)
                     result = DeviceResult.fail(device, f"{type(exc).__name__}: {exc}", "permanent")
             if result.succeeded:
-                successes += 1
+                successes[0] += 1
             finished[device] = result
             return result
 
@@ -123,7 +122,9 @@ class JobWork:
 
     async def run(self, ctx: WorkflowContext, lane: Lane, policy: FanOutPolicy) -> list[DeviceResult]:
         """Launch, wait, collect per-device results; retry only the transiently failed devices."""
-        size = max(1, min(ctx.max_job_size, policy.concurrency))
+        # With forks <= concurrency a lane's job may hold many devices (the executor paces them);
+        # otherwise each job holds at most `concurrency` devices so no more run at once.
+        size = ctx.max_job_size if policy.concurrency >= ctx.executor_forks else policy.concurrency
         limiter = (
             ctx.limiter((lane.run_id, lane.step), policy.rate_per_s, policy.rate_burst) if policy.rate_per_s else None
         )

@@ -1,36 +1,15 @@
-"""Fixtures for pattern tests: a real run service on SQLite as the recorder, a fake clock, graphs."""
+"""Fixtures for pattern tests: a real run service on SQLite as the recorder, and a fake clock."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
-from dagf_fleet import Fleet, RecordingAudit
-from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.graph import StateGraph
+from dagf_fleet import RecordingAudit
+from dagf_helpers import FakeClock
 
-from dag_fallback.context import WorkflowContext
-from dag_fallback.state import WorkflowState
 from orchestrator.runs import RunService, SqliteRunStore, Trigger
-
-
-@dataclass
-class FakeClock:
-    """Time that only moves when someone sleeps: retries and rate limits are tested instantly."""
-
-    t: float = 1_800_000_000.0
-    slept: list[float] = field(default_factory=list)
-
-    def now(self) -> float:
-        return self.t
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.t += seconds
 
 
 @pytest.fixture
@@ -57,20 +36,3 @@ def runs(tmp_path: Path, audit: RecordingAudit) -> Iterator[RunService]:
 def run_id(runs: RunService) -> str:
     """A pending run to record into."""
     return runs.start(name="pattern-test", version="0", input={}, trigger=Trigger(source="test")).run.id
-
-
-def make_ctx(fleet: Fleet, runs: RunService, clock: FakeClock, **kw: Any) -> WorkflowContext:
-    """A workflow context over the fleet."""
-    return WorkflowContext(tools=fleet, recorder=runs, clock=clock, rng=random.Random(7), **kw)
-
-
-def compile_graph(add: Any, entry: str) -> Any:
-    """A graph with the given building blocks and two terminal nodes, ``done`` and ``failed``."""
-    graph: StateGraph[Any, Any, Any, Any] = StateGraph(WorkflowState, context_schema=WorkflowContext)
-    add(graph)
-    graph.add_node("done", lambda state: {"outcome": {"result": "done"}})
-    graph.add_node("failed", lambda state: {"outcome": {"result": "failed"}})
-    graph.set_entry_point(entry)
-    graph.set_finish_point("done")
-    graph.set_finish_point("failed")
-    return graph.compile(checkpointer=InMemorySaver())

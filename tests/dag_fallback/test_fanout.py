@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import FakeClock, compile_graph, make_ctx
 from dagf_fleet import Fleet
+from dagf_helpers import FakeClock, compile_graph, make_ctx
 
 from dag_fallback.completion import CompletionPolicy
 from dag_fallback.context import WorkflowContext

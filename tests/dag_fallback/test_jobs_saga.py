@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import FakeClock, compile_graph, make_ctx
 from dagf_fleet import Fleet
+from dagf_helpers import FakeClock, compile_graph, make_ctx
 from langgraph.graph import StateGraph
 
 from dag_fallback.fanout import FanOut, FanOutPolicy

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from conftest import FakeClock
+from dagf_helpers import FakeClock
 
 from dag_fallback.completion import CompletionPolicy
 from dag_fallback.outcomes import DeviceResult

@@ -86,7 +86,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
-REQUIRED_TRIGGERS = frozenset(
+REQUIRED_TRIGGERS = tuple(
     f"{table}_no_{op}"
     for table in ("records", "checkpoints", "meta", "audit_migrations")
     for op in ("update", "delete")

@@ -67,9 +67,11 @@ class _Walk:
         if value != value or value in (float("inf"), float("-inf")):
             raise NotJson(f"{value!r} is not a JSON number")
         magnitude = abs(value)
-        if value.is_integer() and magnitude < _EXACT_INT_LIMIT:
-            return int(value)  # JCS writes 3.0 as 3; exact below 2**53
-        if not 1e-4 <= magnitude < 1e16:
+        if value.is_integer():
+            if magnitude < _EXACT_INT_LIMIT:
+                return int(value)  # JCS writes 3.0 as 3; exact below 2**53
+            self.simple = False  # repr would add ".0" or switch to exponent form
+        elif not 1e-4 <= magnitude < 1e16:
             self.simple = False  # repr switches to exponent form where ECMAScript would not
         return value
 

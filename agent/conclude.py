@@ -110,8 +110,10 @@ def build_finding(
         needed, human = True, ""
         reasons.append(detail)
     if session.verification.status == "failed":
+        # Forced on whatever the model said; its own reason, if it gave one, already explains why.
+        if not (needed and reasons):
+            reasons.append(f"the change did not hold: {session.verification.detail}")
         needed = True
-        reasons.append(f"the change did not hold: {session.verification.detail}")
     if cause in ESCALATE_ALWAYS and not needed:
         needed = True
         reasons.append(f"{cause.value} cannot be fixed by any remediation template")

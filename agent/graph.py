@@ -186,7 +186,9 @@ class _Nodes:
                     tool=call.name,
                     arguments=call.arguments,
                 )
-                self._audit(session, "step.agent_approval_wait", {"approval_id": outcome.approval_id, "tool": call.name})
+                self._audit(
+                    session, "step.agent_approval_wait", {"approval_id": outcome.approval_id, "tool": call.name}
+                )
                 update = session.update(
                     pending=[c.model_dump(mode="json") for c in pending],
                     turn_results=[r.model_dump(mode="json") for r in results],
@@ -257,10 +259,17 @@ class _Nodes:
         verdicts: list[Verification] = []
         seen: list[ToolOutcome] = []
         for raw in state.get("writes") or []:
-            verdict, calls = await verify_write(session, ToolOutcome.model_validate(raw), settle_s=self.deps.settle_s)
-            verdicts.append(verdict)
-            seen.extend(calls)
-            session.emit("verify", status=verdict.status, detail=verdict.detail)
+            write = ToolOutcome.model_validate(raw)
+            check = await verify_write(session, write, settle_s=self.deps.settle_s)
+            verdicts.append(check.verification)
+            seen.extend(check.calls)
+            if check.job_status not in (None, "successful"):
+                # The launch was accepted but the job did not go through: the action failed.
+                for i, action in enumerate(session.actions):
+                    if action.audit_seq == write.audit_seq and action.tool == write.name:
+                        detail = f"job ended {check.job_status}: {check.job_error}"[:300]
+                        session.actions[i] = action.model_copy(update={"outcome": "failed", "detail": detail})
+            session.emit("verify", status=check.verification.status, detail=check.verification.detail)
         judged = [v for v in verdicts if v.status != "not_applicable"] or verdicts
         status = "failed" if any(v.status == "failed" for v in judged) else judged[0].status
         session.verification = Verification(

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Checkpointer, Command
 
@@ -30,6 +31,8 @@ from guardrails.caller import Caller
 from guardrails.gateway import ToolGateway
 
 __all__ = ["EventSink", "InvestigationResult", "Investigator"]
+
+_STREAM: list[Literal["custom", "updates"]] = ["custom", "updates"]
 
 EventSink = Callable[[dict[str, Any]], None]
 """Receives live-trace events: ``{"event": "tool" | "turn" | "approval" | "verify" | ..., ...}``."""
@@ -71,19 +74,23 @@ class Investigator:
         )
         self.graph = build_graph(self.deps, checkpointer=checkpointer if checkpointer is not None else InMemorySaver())
 
-    async def start(self, trigger: Mapping[str, Any], *, run_id: str, on_event: EventSink | None = None) -> InvestigationResult:
+    async def start(
+        self, trigger: Mapping[str, Any], *, run_id: str, on_event: EventSink | None = None
+    ) -> InvestigationResult:
         """Investigate ``trigger`` (``{"alert": ...}``, ``{"question": ...}``, ...) as run ``run_id``."""
         state = {"run_id": run_id, "trigger": dict(trigger)}
         return await self._drive(state, run_id, on_event)
 
-    async def resume(self, run_id: str, answer: Any = None, *, on_event: EventSink | None = None) -> InvestigationResult:
+    async def resume(
+        self, run_id: str, answer: Any = None, *, on_event: EventSink | None = None
+    ) -> InvestigationResult:
         """Continue after an approval was decided; the gateway reads the decision from the approval store."""
         return await self._drive(Command(resume=answer if answer is not None else {"resumed": True}), run_id, on_event)
 
     async def _drive(self, graph_input: Any, run_id: str, on_event: EventSink | None) -> InvestigationResult:
-        config: dict[str, Any] = {"configurable": {"thread_id": run_id}}
-        async for mode, chunk in self.graph.astream(graph_input, config, stream_mode=["custom", "updates"]):
-            if mode == "custom" and on_event is not None:
+        config: RunnableConfig = {"configurable": {"thread_id": run_id}}
+        async for mode, chunk in self.graph.astream(graph_input, config, stream_mode=_STREAM):
+            if mode == "custom" and on_event is not None and isinstance(chunk, dict):
                 on_event(chunk)
         snapshot = await self.graph.aget_state(config)
         values = snapshot.values

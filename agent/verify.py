@@ -9,16 +9,27 @@ does not hold (a port that err-disables again because the link keeps flapping) f
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 from agent.conversation import ToolOutcome
 from agent.finding import Verification
 from agent.session import Session
 
-__all__ = ["INTERFACE_TEMPLATES", "verify_write"]
+__all__ = ["INTERFACE_TEMPLATES", "Check", "verify_write"]
 
 INTERFACE_TEMPLATES = frozenset({"interface_enable", "clear_err_disable", "interface_bounce"})
 _JOB_WAIT_S = 120.0
+
+
+@dataclass
+class Check:
+    """The judgement on one write, the calls that re-observed it, and how its job ended (if it was one)."""
+
+    verification: Verification
+    calls: list[ToolOutcome] = field(default_factory=list)
+    job_status: str | None = None
+    job_error: str = ""
 
 
 def _items(outcome: ToolOutcome | None) -> list[dict[str, Any]]:
@@ -76,26 +87,25 @@ async def _compliant(session: Session, devices: list[str]) -> tuple[list[str], l
     return problems, [seen]
 
 
-async def verify_write(
-    session: Session, outcome: ToolOutcome, *, settle_s: float = 0.0
-) -> tuple[Verification, list[ToolOutcome]]:
-    """Re-observe what ``outcome`` (a successful write) changed; return the judgement and the calls made."""
+async def verify_write(session: Session, outcome: ToolOutcome, *, settle_s: float = 0.0) -> Check:
+    """Re-observe what ``outcome`` (a successful write) changed and judge it from the state seen."""
     if outcome.name != "launch_job":
         detail = f"{outcome.name}: nothing netorch can re-observe directly"
         if outcome.name == "start_workflow" and isinstance(outcome.data, dict):
             detail = f"handed to workflow run {outcome.data.get('run_id')}: it verifies its own changes"
-        return Verification(status="not_applicable", detail=detail, audit_seqs=_seqs(outcome)), []
+        return Check(Verification(status="not_applicable", detail=detail, audit_seqs=_seqs(outcome)))
     job, calls = await _job(session, outcome)
     template = str(job.get("template") or outcome.arguments.get("template") or "")
     devices = [str(d) for d in job.get("limit") or outcome.arguments.get("limit") or []]
     if job.get("dry_run"):
-        return Verification(status="not_applicable", detail=f"{template}: dry run, nothing changed"), calls
+        return Check(Verification(status="not_applicable", detail=f"{template}: dry run, nothing changed"), calls)
     if job.get("status") != "successful":
         failed = "; ".join(
             f"{d.get('device')}: {d.get('error')} ({d.get('error_class')})" for d in job.get("failed_devices") or []
         )
         detail = f"job {job.get('id')} ({template}) ended {job.get('status')}" + (f": {failed}" if failed else "")
-        return Verification(status="failed", detail=detail, audit_seqs=_seqs(outcome, *calls)), calls
+        verdict = Verification(status="failed", detail=detail, audit_seqs=_seqs(outcome, *calls))
+        return Check(verdict, calls, str(job.get("status")), failed or str(job.get("error") or ""))
     extra_vars = job.get("extra_vars") or outcome.arguments.get("extra_vars") or {}
     if template in INTERFACE_TEMPLATES and extra_vars.get("interface"):
         check = lambda: _interfaces_up(session, devices, str(extra_vars["interface"]))  # noqa: E731
@@ -112,4 +122,4 @@ async def verify_write(
         calls.extend(seen)
     status = "failed" if problems else "passed"
     detail = f"{template}: {what}" if not problems else f"{template}: " + "; ".join(problems)
-    return Verification(status=status, detail=detail, audit_seqs=_seqs(outcome, *calls)), calls
+    return Check(Verification(status=status, detail=detail, audit_seqs=_seqs(outcome, *calls)), calls, "successful")

@@ -63,7 +63,9 @@ def _unreachable(f: Facts, notes: Notes, device: str) -> Step:
 
 
 def _drift(f: Facts, notes: Notes, device: str) -> Step | None:
-    seen = f.compliance(device)
+    attempts = f.fixes(device, "restore_intended_config")
+    # Diagnose from what was seen before any restore; what came after is the verification.
+    seen = f.compliance(device, before=attempts[0][0] if attempts else None)
     if seen is None:
         return Ask(
             [("check_compliance", {"devices": [device], "include_diff": True})],

@@ -129,11 +129,13 @@ class Facts:
                 return [Seen(item, outcome, index) for item in _items(outcome)]
         return []
 
-    def compliance(self, device: str, *, after: int = -1) -> Seen | None:
-        """The latest compliance verdict for ``device`` (optionally only later than a history index)."""
+    def compliance(self, device: str, *, after: int = -1, before: int | None = None) -> Seen | None:
+        """The latest compliance verdict for ``device`` (optionally only between two history indexes)."""
         for index, outcome in reversed(list(enumerate(self.outcomes))):
             if index <= after:
                 break
+            if before is not None and index >= before:
+                continue
             if outcome.name != "check_compliance" or not outcome.ok:
                 continue
             for item in _items(outcome):

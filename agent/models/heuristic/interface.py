@@ -27,6 +27,7 @@ from agent.taxonomy import RootCause
 __all__ = ["FLAP_THRESHOLD", "INTENT_PAGE", "ask_intent", "interface_runbook", "judge_job"]
 
 FLAP_THRESHOLD = 3
+_AFTER_FIX_WINDOW = "10m"
 INTENT_PAGE = 200
 _FIX_TEMPLATES = ("interface_enable", "clear_err_disable")
 
@@ -218,6 +219,8 @@ def interface_runbook(f: Facts, notes: Notes, device: str, name: str) -> Step | 
             confidence=0.7,
             escalate=True,
             reason=failed,
+            action=f"Restore the executor's access to {device} (credentials, session), then run {template} "
+            f"for {full} again or fix the port by hand.",
         )
     return _after_fix(f, notes, device, full, cause, base, attempts)
 
@@ -256,6 +259,16 @@ def _after_fix(
         )
     same = all(item.get(k) == old.get(k) for k in ("admin_status", "oper_status", "oper_reason", "err_disabled_reason"))
     if same:
+        logged = [e for e in f.events(device) if e.index > last]
+        if not logged and f.latest("get_events", device=device, since=_AFTER_FIX_WINDOW) is None:
+            return Ask(
+                [("get_events", {"device": device, "since": _AFTER_FIX_WINDOW, "limit": 20})],
+                f"The job succeeded but {device} {name} did not change: reading what the device logged.",
+            )
+        for event in logged:
+            if "ROLLB" in str(event.item.get("mnemonic")).upper():
+                notes.add(f"{device} logged {event.item.get('mnemonic')}: the change was rolled back", event)
+                break
         reason = (
             "the executor reported success but the port did not change: the device acknowledged the push "
             "without applying it (executor_push_failure)"
@@ -266,6 +279,8 @@ def _after_fix(
             confidence=0.75,
             escalate=True,
             reason=reason,
+            action=f"Find out why {device} does not keep pushed changes (commit-confirm rollback, configuration "
+            f"lock), then fix {name} by hand.",
         )
     return notes.done(
         cause,

@@ -140,7 +140,7 @@ CASES: dict[str, Case] = {
             }
         ],
         {
-            "question": "Desk A1.53 on a-acc-03 GigabitEthernet1/0/5 has link but gets no IP address. Please investigate."
+            "question": "Desk A1.53 on a-acc-03 GigabitEthernet1/0/5 has link but gets no IP address. Why?"
         },
         {RootCause.CONFIG_DRIFT},
         False,

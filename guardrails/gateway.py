@@ -26,10 +26,11 @@ from guardrails.classify import classify, supports_dry_run
 from guardrails.decision import Decision
 from guardrails.engine import evaluate
 from guardrails.errors import LockContention
+from guardrails.inventory import SotInventory
 from guardrails.locks import acquire_devices
 from guardrails.policy import Policy
 from guardrails.ratelimit import RateLimiter
-from guardrails.records import AuditSink, call_entry, decision_entry, flag_entry, result_entry
+from guardrails.records import AuditSink, call_entry, decision_entry, flag_entry, result_entry, write_records
 from guardrails.request import ResolvedRequest, Usage, args_hash
 from guardrails.result import GatewayResult
 from guardrails.sanitize import strip_forged
@@ -41,7 +42,6 @@ from mcp_servers.errors import parse_tool_error
 __all__ = ["ToolClients", "ToolGateway"]
 
 _JOB_TOOLS = ("get_job", "wait_job", "cancel_job")
-_SCOPE_FILTERS = ("location", "role", "platform", "status", "name_pattern")
 
 
 class ToolClients(Protocol):
@@ -96,6 +96,7 @@ class ToolGateway:
         dry_run: bool = False,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        inventory_ttl_s: float = 5.0,
     ) -> None:
         self.clients = clients
         self.audit = audit
@@ -113,6 +114,7 @@ class ToolGateway:
         self.rate = RateLimiter(policy.rate_limits, monotonic)
         self.breakers = CircuitBreakers(policy.circuit_breaker, monotonic)
         self._defs = {t.name: t for t in clients.tools()}
+        self.inventory = SotInventory(clients.call_tool, ttl_s=inventory_ttl_s, clock=monotonic)
 
     # -- public API -------------------------------------------------------------------------
 
@@ -147,20 +149,20 @@ class ToolGateway:
         req = call.req
         decision = call.decision if call.decision is not None else self._evaluate(req)
         if decision.outcome == "deny":
-            return self._refuse(call, decision, started)
+            return await self._refuse(call, decision, started)
         if decision.outcome == "approval_required" and approval_id is None:
             assert decision.need is not None
             approval = self.approvals.request(
                 req, decision.need, decision.policy_hash, self.policy.approvals, self._clock()
             )
-            return self._refuse(call, dataclasses.replace(decision, approval_id=approval.id), started)
+            return await self._refuse(call, dataclasses.replace(decision, approval_id=approval.id), started)
         if decision.outcome == "allow" and approval_id is not None:
             decision = dataclasses.replace(
                 decision, notes=(*decision.notes, f"approval '{approval_id}' not needed; not used")
             )
         gate = self._gate(req, decision)
         if gate is not None:
-            return self._refuse(call, gate, started)
+            return await self._refuse(call, gate, started)
         try:
             if req.access == "write" and req.targets and not req.dry_run:
                 try:
@@ -174,12 +176,12 @@ class ToolGateway:
                         clock=self._clock,
                     )
                 except LockContention as exc:
-                    return self._refuse(call, self._deny(decision, "locks.contention", str(exc)), started)
+                    return await self._refuse(call, self._deny(decision, "locks.contention", str(exc)), started)
                 call.locked = req.target_names
             if decision.outcome == "approval_required":
                 decision = self._redeem(decision, req, approval_id or "")
                 if not decision.allowed:
-                    return self._refuse(call, decision, started)
+                    return await self._refuse(call, decision, started)
             return await self._dispatch(call, decision, started)
         finally:
             if call.locked:
@@ -220,7 +222,7 @@ class ToolGateway:
             scope=spec.selectors[0] if spec.selectors else None,
         )
         try:
-            targets, unknown = await resolve_targets(spec, self._list_devices)
+            targets, unknown = await resolve_targets(spec, self.inventory.list_devices)
         except TargetsUnavailable as exc:
             return _Call(base, clean, self._decide_early(base, "targets.unresolved", str(exc), exc.code))
         req = dataclasses.replace(base, targets=targets, unknown=unknown)
@@ -286,7 +288,7 @@ class ToolGateway:
             # The change record exists before the change: a crash mid-call still leaves the intent.
             if not req.dry_run:
                 self.usage.record(req.run_id, req.target_names, self._clock())
-            seq = self._seq(self.audit.append_many(entries), 1)
+            seq = self._seq(await write_records(self.audit, entries), 1)
             entries = []
         breaker = self.breakers.get(req.block or "unknown")
         breaker.allow()
@@ -313,7 +315,7 @@ class ToolGateway:
                 extra=extra,
             )
         )
-        records = self.audit.append_many(entries)
+        records = await write_records(self.audit, entries)
         if seq is None:
             seq = self._seq(records, 1)
         return GatewayResult(
@@ -349,25 +351,6 @@ class ToolGateway:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    async def _list_devices(self, filters: dict[str, Any]) -> list[dict[str, Any]]:
-        bad = sorted(set(filters) - set(_SCOPE_FILTERS))
-        if bad:
-            raise TargetsUnavailable(
-                f"unknown scope key '{bad[0]}' (expected {', '.join(_SCOPE_FILTERS)})", code="invalid_argument"
-            )
-        items: list[dict[str, Any]] = []
-        offset: int | None = 0
-        while offset is not None:
-            result = await self.clients.call_tool("list_devices", {**filters, "limit": 500, "offset": offset})
-            if result.is_error:
-                code, message = parse_tool_error(_text(result))
-                kind = "invalid_argument" if code.value == "invalid_argument" else "dependency_unavailable"
-                raise TargetsUnavailable(f"cannot resolve write targets through the SoT: {message}", code=kind)
-            page = result.structured_content if isinstance(result.structured_content, dict) else {}
-            items.extend(page.get("items", []))
-            offset = page.get("next_offset")
-        return items
-
     def _owner(self, req: ResolvedRequest) -> str:
         return req.run_id or f"caller:{req.caller.id}"
 
@@ -388,7 +371,7 @@ class ToolGateway:
     def _seq(records: list[Any], index: int) -> int | None:
         return getattr(records[index], "seq", None) if len(records) > index else None
 
-    def _refuse(self, call: _Call, decision: Decision, started: float) -> GatewayResult:
+    async def _refuse(self, call: _Call, decision: Decision, started: float) -> GatewayResult:
         req = call.req
         elapsed = (time.perf_counter() - started) * 1000
         where = f" (rule '{decision.rule}')"
@@ -407,7 +390,7 @@ class ToolGateway:
                 summary="not called: " + decision.outcome,
             )
         )
-        records = self.audit.append_many(entries)
+        records = await write_records(self.audit, entries)
         return GatewayResult(
             ok=False,
             decision=decision,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Protocol
 
 from guardrails.caller import Caller
 from guardrails.decision import Decision
 
-__all__ = ["AuditSink", "call_entry", "decision_entry", "flag_entry", "result_entry"]
+__all__ = ["AuditSink", "call_entry", "decision_entry", "flag_entry", "result_entry", "write_records"]
 
 
 class AuditSink(Protocol):
@@ -75,3 +76,17 @@ def result_entry(
     if extra:
         payload.update(extra)
     return {"kind": "tool.result", "actor": _actor(caller), "run_id": run_id, "payload": payload}
+
+
+async def write_records(audit: AuditSink, entries: list[dict[str, Any]]) -> list[Any]:
+    """Append one call's records without blocking the event loop.
+
+    With ``audit.AuditLog`` the records go through ``aappend``'s group commit: submitted in order,
+    committed off the loop, and shared with every other call in flight, so a fan-out of hundreds
+    of calls costs a handful of fsyncs. A sink without ``aappend`` gets one ``append_many``.
+    """
+    aappend = getattr(audit, "aappend", None)
+    if aappend is None:
+        return audit.append_many(entries)
+    pending = [aappend(e["kind"], actor=e["actor"], payload=e["payload"], run_id=e["run_id"]) for e in entries]
+    return list(await asyncio.gather(*pending))

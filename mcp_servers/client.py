@@ -8,14 +8,15 @@ HTTP URL is decided by the spec.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.shared.exceptions import MCPError
-from mcp_types import CallToolResult, TextContent, Tool
+from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT, CallToolResult, TextContent, Tool
 
 from mcp_servers.context import BackendContext
 from mcp_servers.errors import ErrorCode, McpSetupError, ServerUnreachable, format_tool_error
@@ -26,6 +27,9 @@ __all__ = ["BlockClients", "error_result", "open_clients"]
 
 _log = logging.getLogger("mcp_servers.client")
 
+# Protocol errors that mean the connection, not the call, failed.
+_TRANSPORT_CODES = frozenset({CONNECTION_CLOSED, REQUEST_TIMEOUT})
+
 
 def error_result(code: ErrorCode | str, message: str) -> CallToolResult:
     """A tool error result as a server would return it, for failures seen on the client side."""
@@ -35,8 +39,14 @@ def error_result(code: ErrorCode | str, message: str) -> CallToolResult:
 class BlockClients:
     """Connected clients of the building blocks, with a merged tool catalogue."""
 
-    def __init__(self, clients: dict[Block, Client], tools: dict[Block, list[Tool]]) -> None:
+    def __init__(
+        self,
+        clients: dict[Block, Client],
+        tools: dict[Block, list[Tool]],
+        lost: Callable[[Block], BaseException | None] | None = None,
+    ) -> None:
         self._clients = clients
+        self._lost = lost or (lambda _block: None)
         self._tools: dict[str, tuple[Block, Tool]] = {}
         for block, block_tools in tools.items():
             for tool in block_tools:
@@ -84,10 +94,17 @@ class BlockClients:
                 ErrorCode.NOT_FOUND, f"unknown tool '{name}' (not offered by {', '.join(self._clients)})"
             )
         block = owner[0]
+        gone = self._lost(block)
+        if gone is not None:
+            return error_result(ErrorCode.DEPENDENCY_UNAVAILABLE, f"the {block} MCP server is gone: {gone!r}")
         try:
             return await self._clients[block].call_tool(name, arguments or {})
         except MCPError as exc:
-            return error_result(ErrorCode.FAILED, f"{name}: the {block} server refused the call: {exc}")
+            if exc.code in _TRANSPORT_CODES or self._lost(block) is not None:
+                return error_result(
+                    ErrorCode.DEPENDENCY_UNAVAILABLE, f"the {block} MCP server is unreachable: {exc.message}"
+                )
+            return error_result(ErrorCode.FAILED, f"{name}: the {block} server refused the call: {exc.message}")
         except Exception as exc:  # transport failure: a block-boundary failure, reported as a value
             _log.warning("call to %s on the %s server failed: %r", name, block, exc)
             return error_result(
@@ -116,34 +133,78 @@ def _where(block_spec: BlockSpec) -> str:
     return f"via `{' '.join(block_spec.command)}`"
 
 
+class _Holder:
+    """Holds one block's client open in a task of its own.
+
+    The SDK runs a connection's reader inside task groups of the task that enters the client; a
+    dropped HTTP connection or a dead subprocess then cancels that task. Entered here, such a
+    failure ends only this holder, and calls from the caller's task fail as values.
+    """
+
+    def __init__(self, block: Block, block_spec: BlockSpec, client: Client) -> None:
+        self.block = block
+        self.block_spec = block_spec
+        self.client = client
+        self.tools: list[Tool] = []
+        self.error: BaseException | None = None
+        self.lost: BaseException | None = None
+        self.ready = anyio.Event()
+        self.stop = anyio.Event()
+
+    async def run(self) -> None:
+        """Connect, list tools, then wait for stop; never raises into the caller's task group."""
+        try:
+            async with self.client:
+                self.tools = list((await self.client.list_tools()).tools)
+                self.ready.set()
+                await self.stop.wait()
+        except Exception as exc:
+            if not self.ready.is_set():
+                self.error = exc
+            else:
+                self.lost = exc
+                if not self.stop.is_set():
+                    _log.warning("lost the %s MCP server %s: %r", self.block, _where(self.block_spec), exc)
+        finally:
+            self.ready.set()
+
+    def setup_error(self) -> BaseException:
+        """The connection failure, as the caller should see it."""
+        assert self.error is not None
+        if self.block_spec.transport == "inprocess" or isinstance(self.error, McpSetupError | MCPError):
+            return self.error
+        detail = f"{type(self.error).__name__}: {self.error}"
+        return ServerUnreachable(f"cannot reach the {self.block} MCP server {_where(self.block_spec)}: {detail}")
+
+
 @asynccontextmanager
 async def open_clients(
     spec: ServersSpec, *, blocks: tuple[Block, ...] = BLOCKS, context: BackendContext | None = None
 ) -> AsyncIterator[BlockClients]:
-    """Connect to each block as its spec says; in-process servers share one backend context.
+    """Connect to each block as its spec says (concurrently); in-process servers share one backend context.
 
     Raises:
         McpSetupError: a bad backend name or option (in-process blocks).
         ServerUnreachable: a stdio or HTTP server that cannot be started or reached.
     """
     ctx = context or BackendContext(spec.home, spec.lab)
-    async with AsyncExitStack() as stack:
-        clients: dict[Block, Client] = {}
-        tools: dict[Block, list[Tool]] = {}
-        for block in blocks:
-            block_spec = spec.block(block)
-            client = _client_for(block, spec, block_spec, ctx)
-            try:
-                await stack.enter_async_context(client)
-                listed = await client.list_tools()
-            except (McpSetupError, MCPError):
-                raise
-            except Exception as exc:
-                if block_spec.transport == "inprocess":
-                    raise
-                raise ServerUnreachable(
-                    f"cannot reach the {block} MCP server {_where(block_spec)}: {type(exc).__name__}: {exc}"
-                ) from exc
-            clients[block] = client
-            tools[block] = list(listed.tools)
-        yield BlockClients(clients, tools)
+    holders = [_Holder(b, spec.block(b), _client_for(b, spec, spec.block(b), ctx)) for b in blocks]
+    failed: BaseException | None = None
+    async with anyio.create_task_group() as tg:
+        for holder in holders:
+            tg.start_soon(holder.run)
+        try:
+            for holder in holders:
+                await holder.ready.wait()
+            failed = next((h.setup_error() for h in holders if h.error is not None), None)
+            if failed is None:
+                yield BlockClients(
+                    {h.block: h.client for h in holders},
+                    {h.block: h.tools for h in holders},
+                    lost=lambda block: next(h.lost for h in holders if h.block == block),
+                )
+        finally:
+            for holder in holders:
+                holder.stop.set()
+    if failed is not None:
+        raise failed

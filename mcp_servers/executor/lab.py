@@ -163,7 +163,9 @@ class LabExecutor:
                 if local.cancel:
                     return
                 progress.started.append(seq)
-                progress.finished.append(await self._run_device(seq, device, ops, request))
+                outcome = await self._run_device(seq, device, ops, request)
+                # Appended after the await: _flush swaps the list while the device runs.
+                progress.finished.append(outcome)
 
         async def flusher(scope: anyio.CancelScope) -> None:
             with scope:

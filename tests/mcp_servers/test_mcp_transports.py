@@ -58,7 +58,6 @@ class HttpServers:
         """Stop every server (idempotent)."""
         for server in self._servers:
             server.should_exit = True
-            server.force_exit = True
         await asyncio.gather(*self._tasks)
 
 

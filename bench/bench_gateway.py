@@ -93,6 +93,18 @@ async def main(calls: int, devices: int, write_calls: int) -> None:
             print(f"gateway overhead per read call: {gated['mean'] - direct['mean']:.3f} ms mean, "
                   f"{gated['p50'] - direct['p50']:.3f} ms p50")  # fmt: skip
 
+            async def burst(fn: Callable[[int], Awaitable[Any]], width: int) -> float:
+                start = time.perf_counter()
+                await asyncio.gather(*(fn(i) for i in range(width)))
+                return time.perf_counter() - start
+
+            width = min(calls, 400)
+            for label, fn in (("direct MCP", direct_read), ("through gateway", gated_read)):
+                rounds = [await burst(fn, width) for _ in range(5)]
+                best = min(rounds)
+                print(f"read  {width} concurrent get_device {label:<16} best of 5: {best * 1000:8.1f} ms "
+                      f"({best / width * 1000:.3f} ms per call)")  # fmt: skip
+
             write_args = {
                 "template": "vlan_deploy",
                 "limit": access_names,

@@ -12,7 +12,7 @@ from guardrails.caller import CALLER_KINDS, Caller
 from guardrails.decision import Decision
 from guardrails.errors import PolicyError
 from guardrails.policy_loader import check_policy_file, load_policy
-from orchestrator.cli.common import JsonOpt, console, fail, print_json, state
+from orchestrator.cli.common import JsonOpt, fail, print_json, state
 
 app = typer.Typer(help="Check guardrails policy files and explain decisions.", no_args_is_help=True)
 
@@ -86,19 +86,15 @@ def explain(
     if json_out:
         print_json({**decision.to_dict(), "policy": policy_source})
         return
-    console.print(f"decision: {decision.outcome}", markup=False, highlight=False)
-    console.print(f"rule:     {decision.rule}", markup=False, highlight=False)
-    console.print(f"reason:   {decision.reason}", markup=False, highlight=False, soft_wrap=True)
+    typer.echo(f"decision: {decision.outcome}")
+    typer.echo(f"rule:     {decision.rule}")
+    typer.echo(f"reason:   {decision.reason}")
     if decision.targets:
         shown = ", ".join(decision.targets[:10]) + (" …" if len(decision.targets) > 10 else "")
-        console.print(f"targets:  {len(decision.targets)} devices ({shown})", markup=False, highlight=False)
+        typer.echo(f"targets:  {len(decision.targets)} devices ({shown})")
     if decision.need is not None:
         need = decision.need
         extra = ", emergency override" if need.emergency else ""
-        console.print(
-            f"approval: {need.timeout_minutes:g} min, on timeout {need.on_timeout}"
-            f"{', four-eyes' if need.four_eyes else ''}{extra}",
-            markup=False,
-            highlight=False,
-        )
-    console.print(f"policy:   {policy_source} {decision.policy_hash}", markup=False, highlight=False)
+        four_eyes = ", four-eyes" if need.four_eyes else ""
+        typer.echo(f"approval: {need.timeout_minutes:g} min, on timeout {need.on_timeout}{four_eyes}{extra}")
+    typer.echo(f"policy:   {policy_source} {decision.policy_hash}")

@@ -103,7 +103,7 @@ def ide_config(client: str, settings: Settings, config_path: str | None = None) 
     if command[0] == sys.executable:
         env["PYTHONPATH"] = str(_PROJECT_ROOT)
     servers: dict[str, dict[str, Any]] = {}
-    for block in BLOCKS:
+    for block in (*BLOCKS, "orchestrator"):  # + the orchestrator's own server
         entry: dict[str, Any] = {"command": command[0], "args": [*command[1:], "mcp", block], "env": env}
         if client == "vscode":
             entry = {"type": "stdio", **entry}

@@ -178,3 +178,9 @@ async def _call(ctx: typer.Context, tool: str, args: dict[str, Any]) -> tuple[bo
         if result.is_error:
             return False, text
         return True, result.structured_content if result.structured_content is not None else text
+
+
+# The orchestrator's own MCP server (runs, approvals, audit for IDEs) is owned by orchestrator/mcp_orchestrator.py.
+from orchestrator.mcp_orchestrator import serve_command as _serve_orchestrator  # noqa: E402
+
+app.command("orchestrator")(_serve_orchestrator)

@@ -29,7 +29,7 @@ def test_config_snippet_registers_three_stdio_servers(tmp_path: Path, home: Path
     data = json.loads(result.stdout)
     assert list(data) == [key]
     servers = data[key]
-    assert sorted(servers) == ["netorch-executor", "netorch-observability", "netorch-sot"]
+    assert sorted(servers) == ["netorch-executor", "netorch-observability", "netorch-orchestrator", "netorch-sot"]
     sot = servers["netorch-sot"]
     assert Path(sot["command"]).is_absolute()
     assert sot["args"][-2:] == ["mcp", "sot"]

@@ -125,7 +125,7 @@ def build_orchestrator_server(door_factory: DoorFactory) -> MCPServer[Any]:
             raise _error("dependency_unavailable", str(exc)) from None
         if done.status == "failed":
             raise _error("failed", done.error or "the run could not start")
-        status = done.status
+        status: str = done.status
         if done.run_id is not None:
             status = (await asyncio.to_thread(door().runs.get, done.run_id)).status.value
         return RunRef(run_id=done.run_id, status=status, duplicate=done.duplicate)

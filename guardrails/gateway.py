@@ -42,6 +42,7 @@ from mcp_servers.errors import parse_tool_error
 __all__ = ["ToolClients", "ToolGateway"]
 
 _JOB_TOOLS = ("get_job", "wait_job", "cancel_job")
+_SWEEP_EVERY_S = 30.0
 
 
 class ToolClients(Protocol):
@@ -65,6 +66,8 @@ class _Call:
     sent: dict[str, Any]
     decision: Decision | None = None
     locked: tuple[str, ...] = ()
+    probe: bool = False
+    dispatched: bool = False
 
 
 def _text(result: CallToolResult) -> str:
@@ -114,6 +117,8 @@ class ToolGateway:
         self.rate = RateLimiter(policy.rate_limits, monotonic)
         self.breakers = CircuitBreakers(policy.circuit_breaker, monotonic)
         self._defs = {t.name: t for t in clients.tools()}
+        self._monotonic = monotonic
+        self._last_sweep = float("-inf")
         self.inventory = SotInventory(clients.call_tool, ttl_s=inventory_ttl_s, clock=monotonic)
 
     # -- public API -------------------------------------------------------------------------
@@ -145,6 +150,7 @@ class ToolGateway:
         targets; nothing in ``arguments`` can stand in for it.
         """
         started = time.perf_counter()
+        self._sweep_approvals()
         call = await self._prepare(tool, arguments or {}, caller, run_id)
         req = call.req
         decision = call.decision if call.decision is not None else self._evaluate(req)
@@ -160,7 +166,7 @@ class ToolGateway:
             decision = dataclasses.replace(
                 decision, notes=(*decision.notes, f"approval '{approval_id}' not needed; not used")
             )
-        gate = self._gate(req, decision)
+        gate = self._gate(call, decision)
         if gate is not None:
             return await self._refuse(call, gate, started)
         try:
@@ -186,6 +192,8 @@ class ToolGateway:
         finally:
             if call.locked:
                 self.locks.release(self._owner(req), call.locked)
+            if call.probe and not call.dispatched:
+                self.breakers.get(req.block or "unknown").release_probe()
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -248,19 +256,25 @@ class ToolGateway:
             decision, outcome="deny", rule=rule, reason=reason, error_code="denied_by_policy", retry_after_s=retry_after
         )
 
-    def _gate(self, req: ResolvedRequest, decision: Decision) -> Decision | None:
+    def _gate(self, call: _Call, decision: Decision) -> Decision | None:
         """Rate limits and the backend's breaker: cheap, in-memory refusals before anything is held."""
-        block = req.block or "unknown"
-        if self.breakers.get(block).state == "open":
-            _, wait = self.breakers.get(block).allow()
-            reason = f"circuit breaker for the {block} backend is open after repeated failures; retry in {wait:.1f} s"
-            denied = self._deny(decision, f"circuit_breaker.{block}", reason, wait)
-            return dataclasses.replace(denied, error_code="dependency_unavailable")
+        req = call.req
         hit = self.rate.take(req.tool, req.block)
         if hit is not None:
             key, wait = hit
             reason = f"rate limit {key} ({self.rate.describe(key)}) exceeded; retry in {wait:.2f} s"
             return self._deny(decision, f"rate_limit.{key}", reason, wait)
+        breaker = self.breakers.get(req.block or "unknown")
+        if breaker.state != "closed":
+            allowed, wait = breaker.allow()  # half-open: this call becomes the one probe
+            if not allowed:
+                block = req.block or "unknown"
+                reason = (
+                    f"circuit breaker for the {block} backend is open after repeated failures; retry in {wait:.1f} s"
+                )
+                denied = self._deny(decision, f"circuit_breaker.{block}", reason, wait)
+                return dataclasses.replace(denied, error_code="dependency_unavailable")
+            call.probe = True
         return None
 
     def _redeem(self, decision: Decision, req: ResolvedRequest, approval_id: str) -> Decision:
@@ -291,7 +305,7 @@ class ToolGateway:
             seq = self._seq(await write_records(self.audit, entries), 1)
             entries = []
         breaker = self.breakers.get(req.block or "unknown")
-        breaker.allow()
+        call.dispatched = True
         result = await self.clients.call_tool(req.tool, call.sent)
         text = _text(result)
         data = result.structured_content if isinstance(result.structured_content, dict) else None
@@ -350,6 +364,13 @@ class ToolGateway:
         return {}
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _sweep_approvals(self) -> None:
+        """Apply approval timeouts (warnings, abort/proceed/escalate) at most every 30 s: no daemon needed."""
+        mono = self._monotonic()
+        if mono - self._last_sweep >= _SWEEP_EVERY_S:
+            self._last_sweep = mono
+            self.approvals.expire_due(self._clock())
 
     def _owner(self, req: ResolvedRequest) -> str:
         return req.run_id or f"caller:{req.caller.id}"

@@ -201,3 +201,18 @@ async def test_langgraph_node_interrupts_and_resumes_with_the_approval(make_gate
     gateway.approvals.approve(pending.value["approval_id"], approver="alice", policy=ANYONE, now=clock())
     done = await app.ainvoke(Command(resume="approved"), config)
     assert done["log"] == ["True:approval.granted"]
+
+
+async def test_any_gateway_call_sweeps_timeouts_and_warns_before_expiry(
+    make_gateway: Any, clock: Any, audit: Any
+) -> None:
+    gateway = make_gateway()
+    asked = await gateway.call("launch_job", deploy(["a-acc-01"], vid=314), caller=WORKFLOW, run_id="r14")
+    clock.advance(26 * 60)  # inside the 5-minute warning
+    await gateway.call("get_device", {"name": "a-acc-01"}, caller=OPERATOR)
+    (warning,) = audit.records(kind="approval.expiring", run_id="r14")
+    assert warning.payload["approval_id"] == asked.approval_id
+    clock.advance(5 * 60)
+    await gateway.call("get_device", {"name": "a-acc-01"}, caller=OPERATOR)
+    (expired,) = audit.records(kind="approval.expired", run_id="r14")
+    assert expired.payload["on_timeout"] == "abort"

@@ -85,6 +85,11 @@ class FaultMixin(LabBase):
                     interface = self._resolve(db, device, str(params["interface"]))
                 elif _needs_interface(kind, extra):
                     interface = default_interface(intent)
+            shut = bool(device and interface and self._view(db, device).running["interfaces"][interface]["shutdown"])
+            if kind in ("err_disabled", "crc_errors") and shut:
+                raise BadParameter(
+                    f"interface '{interface}' on '{device}' is administratively down: it cannot be {kind}"
+                )
             self._check_duplicate(db, kind, device, interface)
             world = self._world(db, now)
             targets = {}

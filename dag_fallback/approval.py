@@ -10,7 +10,7 @@ expired → ``on_reject``. An approval granted by the timeout (``on_timeout: pro
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from langgraph.graph import StateGraph
@@ -18,7 +18,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
 from dag_fallback.context import WorkflowContext
-from dag_fallback.failures import Failure, FailureKind
+from dag_fallback.failures import BlockFailure, Failure, FailureKind
 
 __all__ = ["ApprovalGate"]
 
@@ -53,9 +53,14 @@ class ApprovalGate:
             why = "not required by the workflow" if plan is None else "no approval desk configured"
             ctx.recorder.step_finished(run_id, self.step, status="skipped", summary={"reason": why})
             return Command(update={"approval": {"required": False, "reason": why}}, goto=self.next)
-        ticket = await ctx.approvals.request(
-            run_id=run_id, tool=plan["tool"], arguments=plan["arguments"], reason=plan["reason"]
-        )
+        try:
+            ticket = await ctx.approvals.request(
+                run_id=run_id, tool=plan["tool"], arguments=plan["arguments"], reason=plan["reason"]
+            )
+        except BlockFailure as exc:
+            failure = replace(exc.failure, step=self.step)
+            ctx.recorder.step_finished(run_id, self.step, status="failed", error=failure.message)
+            return Command(update={"failure": failure.to_dict()}, goto=self.on_reject)
         if ticket is None:
             ctx.recorder.step_finished(run_id, self.step, status="skipped", summary={"reason": "policy: no approval"})
             return Command(update={"approval": {"required": False, "reason": "policy requires none"}}, goto=self.next)

@@ -5,7 +5,8 @@
 * ``downstream_failed`` — the Executor (or a collector) reported failure: retry/compensate per device.
 
 The gateway adds ``policy`` (denied) and approvals add ``rejected``/``timeout``; workflow decisions add
-``threshold`` (too many devices failed a check) and ``escalated`` (compensation itself failed).
+``threshold`` (too many devices failed a check), ``incomplete_intent`` (the SoT lacks what a change
+needs) and ``escalated`` (compensation itself failed, or a fix did not hold).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class FailureKind(StrEnum):
     TIMEOUT = "timeout"
     ESCALATED = "escalated"
     INVALID_INPUT = "invalid_input"
+    INCOMPLETE_INTENT = "incomplete_intent"
     CANCELLED = "cancelled"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from langgraph.graph import END, StateGraph
@@ -51,6 +51,24 @@ class FanOutPolicy:
         if self.concurrency < 1:
             raise ValueError(f"concurrency={self.concurrency} must be at least 1")
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict, kept in graph state and sent to lanes (Send carries payload only)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FanOutPolicy:
+        """Rebuild from :meth:`to_dict`."""
+        timeout = data.get("timeout")
+        return cls(
+            concurrency=data["concurrency"],
+            waves=WavePlan(**data["waves"]),
+            completion=CompletionPolicy(**data["completion"]),
+            retry=RetryPolicy(**data["retry"]),
+            timeout=None if timeout is None else StepTimeout(timeout["seconds"], TimeoutAction(timeout["action"])),
+            rate_per_s=data.get("rate_per_s"),
+            rate_burst=data.get("rate_burst", 1),
+        )
+
 
 def _no_data(state: dict[str, Any]) -> dict[str, Any]:
     return {}
@@ -65,7 +83,7 @@ class FanOut:
     targets: StateFn
     next: str
     on_fail: str
-    policy: FanOutPolicy = field(default_factory=FanOutPolicy)
+    policy: FanOutPolicy | Callable[[dict[str, Any]], FanOutPolicy] = field(default_factory=FanOutPolicy)
     data: StateFn = _no_data  # extra payload for every lane (VLAN id, approval id, dry run)
     compensation: StateFn | None = None  # {template, extra_vars} undoing this step, registered per lane
     failure_kind: FailureKind = FailureKind.DOWNSTREAM_FAILED
@@ -90,9 +108,16 @@ class FanOut:
         progress = state.get("progress", {}).get(self.step)
         if progress is None:
             devices = list(dict.fromkeys(self.targets(state)))
-            waves = self.policy.waves.waves(devices)
+            policy = self.policy(state) if callable(self.policy) else self.policy
+            waves = policy.waves.waves(devices)
             ctx.recorder.step_started(run_id, self.step, detail={"targets": len(devices), "waves": len(waves)})
-            progress = {"waves": waves, "next": 0, "total": len(devices), "data": self.data(state)}
+            progress = {
+                "waves": waves,
+                "next": 0,
+                "total": len(devices),
+                "data": self.data(state),
+                "policy": policy.to_dict(),
+            }
             if not waves:
                 return self._finish(ctx, state, progress, {})
             return self._send_wave(ctx, state, progress)
@@ -101,10 +126,11 @@ class FanOut:
             return self._finish(ctx, state, progress, results, cancelled=True)
         succeeded = sum(1 for r in results.values() if r.succeeded)
         total = progress["total"]
+        completion = FanOutPolicy.from_dict(progress["policy"]).completion
         stop = (
             progress["next"] >= len(progress["waves"])
-            or self.policy.completion.stop_early(succeeded)
-            or self.policy.completion.impossible(succeeded, len(results), total)
+            or completion.stop_early(succeeded)
+            or completion.impossible(succeeded, len(results), total)
             or any(r.detail.get("timeout") in ("abort", "escalate") for r in results.values())
         )
         if stop:
@@ -113,11 +139,13 @@ class FanOut:
 
     async def _lane(self, payload: Any, runtime: Runtime[WorkflowContext]) -> Any:
         ctx = runtime.context
-        lane = Lane(**payload)
+        fields = dict(payload)
+        policy = FanOutPolicy.from_dict(fields.pop("policy"))
+        lane = Lane(**fields)
         if ctx.recorder.is_cancelled(lane.run_id):
             results = [DeviceResult.skip(d, "run cancelled") for d in lane.devices]
         else:
-            results = await self.work.run(ctx, lane, self.policy)
+            results = await self.work.run(ctx, lane, policy)
         ctx.recorder.record_devices(lane.run_id, self.step, [r.to_dict() for r in results])
         update: dict[str, Any] = {"results": {self.step: {r.device: r.to_dict() for r in results}}}
         undo = lane.data.get("compensation")
@@ -131,6 +159,7 @@ class FanOut:
     def _send_wave(self, ctx: WorkflowContext, state: dict[str, Any], progress: dict[str, Any]) -> Command[Any]:
         index = progress["next"]
         wave = progress["waves"][index]
+        policy = FanOutPolicy.from_dict(progress["policy"])
         data = dict(progress["data"])
         if self.compensation is not None:
             data["compensation"] = self.compensation(state)
@@ -144,9 +173,10 @@ class FanOut:
                     "lane": i,
                     "devices": devices,
                     "data": data,
+                    "policy": progress["policy"],
                 },
             )
-            for i, devices in enumerate(split_lanes(wave, self.work.lanes(len(wave), self.policy, ctx)))
+            for i, devices in enumerate(split_lanes(wave, self.work.lanes(len(wave), policy, ctx)))
         ]
         return Command(update={"progress": {self.step: {**progress, "next": index + 1}}}, goto=sends)
 
@@ -160,19 +190,20 @@ class FanOut:
         cancelled: bool = False,
     ) -> Command[Any]:
         run_id = state["run_id"]
-        reason = "run cancelled" if cancelled else self._skip_reason(results, progress)
+        completion = FanOutPolicy.from_dict(progress["policy"]).completion
+        reason = "run cancelled" if cancelled else self._skip_reason(results, progress, completion)
         never = [d for wave in progress["waves"] for d in wave if d not in results]
         skipped = [DeviceResult.skip(d, reason) for d in never]
         if skipped:
             ctx.recorder.record_devices(run_id, self.step, [r.to_dict() for r in skipped])
         all_results = {**results, **{r.device: r for r in skipped}}
         succeeded = sum(1 for r in all_results.values() if r.succeeded)
-        met = self.policy.completion.met(succeeded, progress["total"]) and not cancelled
+        met = completion.met(succeeded, progress["total"]) and not cancelled
         timeouts = [r for r in all_results.values() if r.detail.get("timeout") in ("abort", "escalate")]
         if timeouts:
             met = False
         summary = {
-            "completion": self.policy.completion.describe(),
+            "completion": completion.describe(),
             "waves_run": progress["next"],
             "waves": len(progress["waves"]),
             "outcomes": count_outcomes(all_results.values()),
@@ -184,7 +215,7 @@ class FanOut:
         if cancelled:
             ctx.recorder.step_finished(run_id, self.step, status="cancelled", summary=summary)
             return Command(update=update, goto=END)
-        failure = None if met else self._failure(all_results, progress["total"], timeouts)
+        failure = None if met else self._failure(all_results, progress["total"], timeouts, completion)
         ctx.recorder.step_finished(
             run_id,
             self.step,
@@ -196,13 +227,17 @@ class FanOut:
             update["failure"] = failure.to_dict()
         return Command(update=update, goto=self.next if met else self.on_fail)
 
-    def _skip_reason(self, results: dict[str, DeviceResult], progress: dict[str, Any]) -> str:
+    def _skip_reason(
+        self, results: dict[str, DeviceResult], progress: dict[str, Any], completion: CompletionPolicy
+    ) -> str:
         succeeded = sum(1 for r in results.values() if r.succeeded)
-        if self.policy.completion.stop_early(succeeded):
-            return f"not needed: completion policy {self.policy.completion.describe()} already met"
+        if completion.stop_early(succeeded):
+            return f"not needed: completion policy {completion.describe()} already met"
         return f"not started: step '{self.step}' stopped after wave {progress['next']} of {len(progress['waves'])}"
 
-    def _failure(self, results: dict[str, DeviceResult], total: int, timeouts: list[DeviceResult]) -> Failure:
+    def _failure(
+        self, results: dict[str, DeviceResult], total: int, timeouts: list[DeviceResult], completion: CompletionPolicy
+    ) -> Failure:
         if timeouts:
             action = timeouts[0].detail["timeout"]
             kind = FailureKind.ESCALATED if action == TimeoutAction.ESCALATE else FailureKind.TIMEOUT
@@ -214,7 +249,7 @@ class FanOut:
         succeeded = sum(1 for r in results.values() if r.succeeded)
         counts = (
             f"{succeeded} of {total} succeeded, {len(failed)} failed; "
-            f"completion policy {self.policy.completion.describe()} needs {self.policy.completion.required(total)}"
+            f"completion policy {completion.describe()} needs {completion.required(total)}"
         )
         for block_kind in _BLOCK_PRIORITY:
             if blocks.get(block_kind):

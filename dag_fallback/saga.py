@@ -58,7 +58,7 @@ class Saga:
         plan = compensation_plan(state.get("saga", []), self.scope(state))
         targets = sorted({d for entry in plan for d in entry["devices"]})
         ctx.recorder.step_started(run_id, self.step, detail={"targets": len(targets), "entries": len(plan)})
-        ctx.recorder.note(run_id, "saga.started", {"step": self.step, "plan": plan})
+        ctx.recorder.note(run_id, "step.compensation_started", {"step": self.step, "plan": plan})
         policy = FanOutPolicy(concurrency=self.concurrency, completion=ALL, retry=self.retry)
         final: dict[str, DeviceResult] = {}
         for entry in plan:

@@ -140,13 +140,24 @@ class RunsConfig(_Section):
     dedup_window_seconds: float = Field(
         3600.0, ge=0, description="After a run ends, a trigger with its dedup key returns it for this long."
     )
+    checkpoints: str | None = Field(
+        None, description="LangGraph checkpoints of every run thread (default: $NETORCH_HOME/checkpoints.db)."
+    )
+    max_branches: int = Field(64, ge=1, le=10_000, description="Graph branches (fan-out lanes) run at once.")
+    approval_poll_seconds: float = Field(
+        1.0, gt=0, description="How often a run waiting in-process (`run --wait`) looks at its approval."
+    )
 
 
 class NotifierConfig(_Section):
     """Where workflow notifications go."""
 
     backend: Literal["outbox", "webhook", "servicenow"] = "outbox"
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="outbox: path (default $NETORCH_HOME/outbox.jsonl); webhook: url, headers; "
+        "servicenow: instance, table, token or user+password.",
+    )
 
 
 class ApiToken(_Section):

@@ -1,0 +1,166 @@
+"""The composition root: from Settings, build lab → MCP clients → AuditLog → ToolGateway → runs → runner.
+
+    async with open_runtime(settings) as rt:
+        result = await rt.runner.start("vlan_deploy", {"service": "app-payments"}, trigger=Trigger(...))
+
+It opens in well under a second on the embedded defaults (in-process servers, SQLite everywhere), so
+tests use it as is. The front doors (API, webhooks, schedules, queue) rely on ``runs``, ``audit``,
+``approvals``, ``policy``, ``router``, ``workflows``, ``notifier`` and ``execute(run)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+from dag_fallback.base import Clock, SystemClock
+from dag_fallback.context import WorkflowContext
+from dag_fallback.definition import WorkflowDefinition
+from dag_fallback.gateway import GatewayApprovalDesk, GatewayToolCaller
+from dag_fallback.notify import Notifier, build_notifier
+from dag_fallback.workflows import WORKFLOWS
+from guardrails.approvals import Approvals
+from guardrails.caller import Caller
+from guardrails.gateway import ToolGateway
+from guardrails.policy import Policy
+from orchestrator.audit_wiring import open_audit_log
+from orchestrator.config import Settings
+from orchestrator.guardrails_wiring import build_gateway, open_database, settings_policy
+from orchestrator.mcp_wiring import open_clients
+from orchestrator.runs import Run, RunKind, RunService, SqliteRunStore
+from orchestrator.runs.routing import AlertRouter, Route, execute_investigation
+from orchestrator.workflow_runner import WorkflowRunner
+
+__all__ = ["Route", "Runtime", "open_runtime"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Everything a command, the API or a test needs, wired once."""
+
+    settings: Settings
+    lab: Any  # netlab.Lab when the blocks are embedded, else None
+    clients: Any  # mcp_servers.client.BlockClients
+    audit: Any  # audit.AuditLog
+    gateway: ToolGateway
+    policy: Policy
+    runs: RunService
+    notifier: Notifier
+    runner: WorkflowRunner
+    router: AlertRouter
+    checkpointer: AsyncSqliteSaver
+
+    @property
+    def approvals(self) -> Approvals:
+        """The gateway's approval lifecycle (its events go to the audit log)."""
+        return self.gateway.approvals
+
+    @property
+    def workflows(self) -> dict[str, str]:
+        """Startable workflows and their versions."""
+        return self.runner.versions
+
+    async def execute(self, run: Run) -> None:
+        """Drive a stored run (workflow or investigation) until it ends or waits."""
+        if run.kind is RunKind.INVESTIGATION:
+            await execute_investigation(self, run)
+        else:
+            await self.runner.execute(run)
+
+
+def _executor_forks(settings: Settings) -> int:
+    """How many devices one executor job changes at once (the lab's `forks`, AWX's job template forks)."""
+    forks = settings.executor.options.get("forks", 50)
+    return int(forks) if isinstance(forks, int) and forks > 0 else 50
+
+
+def _ensure_lab(settings: Settings) -> Any:
+    """Create the embedded lab on first use (as `netorch lab init` would), then open it."""
+    if "lab" not in (settings.sot.backend, settings.observability.backend, settings.executor.backend):
+        return None
+    from netlab import Lab
+
+    if not settings.lab_db.is_file():
+        lab_cfg = settings.lab
+        return Lab.create(
+            settings.lab_db,
+            buildings=lab_cfg.buildings,
+            access_per_building=lab_cfg.access_per_building,
+            seed=lab_cfg.seed,
+            latency_ms=lab_cfg.latency_ms,
+            time_factor=lab_cfg.time_factor,
+        )
+    return Lab.open(settings.lab_db, time_factor=settings.lab.time_factor)
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings,
+    config_path: str | None = None,
+    *,
+    clock: Clock | None = None,
+    definitions: Mapping[str, WorkflowDefinition] | None = None,
+) -> AsyncIterator[Runtime]:
+    """Open every store and connection; close them in reverse order on exit."""
+    settings.home_path.mkdir(parents=True, exist_ok=True)
+    wall = clock or SystemClock()
+    async with AsyncExitStack() as stack:
+        lab = _ensure_lab(settings)
+        if lab is not None:
+            stack.callback(lab.close)
+        audit = open_audit_log(settings)
+        stack.callback(audit.close)
+        clients = await stack.enter_async_context(open_clients(settings, config_path))
+        policy = settings_policy(settings)
+        gateway = build_gateway(settings, clients, audit, policy=policy, db=open_database(settings))
+        store = SqliteRunStore(settings.data_path(settings.runs.db, "runs.db"))
+        stack.callback(store.close)
+        runs = RunService(store, audit, dedup_window_seconds=settings.runs.dedup_window_seconds)
+        notifier = build_notifier(settings.notifier.backend, settings.notifier.options, home=settings.home_path)
+        saver = await stack.enter_async_context(
+            AsyncSqliteSaver.from_conn_string(str(settings.data_path(settings.runs.checkpoints, "checkpoints.db")))
+        )
+        forks = _executor_forks(settings)
+
+        def context(definition: WorkflowDefinition) -> WorkflowContext:
+            caller = Caller(id=definition.name, kind="workflow")
+            return WorkflowContext(
+                tools=GatewayToolCaller(gateway, caller),
+                recorder=runs,
+                notifier=notifier,
+                approvals=GatewayApprovalDesk(gateway, caller, clock=wall.now),
+                clock=wall,
+                rng=random.Random(),
+                executor_forks=forks,
+            )
+
+        runner = WorkflowRunner(
+            runs,
+            definitions if definitions is not None else WORKFLOWS,
+            saver,
+            context,
+            max_concurrency=settings.runs.max_branches,
+            clock=wall,
+            approval_poll_s=settings.runs.approval_poll_seconds,
+        )
+        yield Runtime(
+            settings=settings,
+            lab=lab,
+            clients=clients,
+            audit=audit,
+            gateway=gateway,
+            policy=policy,
+            runs=runs,
+            notifier=notifier,
+            runner=runner,
+            router=AlertRouter(runner.versions),
+            checkpointer=saver,
+        )

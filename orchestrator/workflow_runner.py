@@ -1,0 +1,196 @@
+"""Runs workflow definitions as LangGraph graphs with a durable checkpointer; thread id = run id.
+
+``start`` creates the run (deduplicated by its trigger) and drives it; ``execute`` drives any stored
+run from wherever it is — fresh, waiting for an approval, or interrupted by a crash — because the
+checkpoint, not this process, knows where the graph stopped. Completed lanes are never re-run;
+re-launched executor jobs replay finished devices through their idempotency keys.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.types import Command
+
+from dag_fallback.base import Clock, SystemClock
+from dag_fallback.context import WorkflowContext
+from dag_fallback.definition import WorkflowDefinition
+from orchestrator.runs import (
+    TERMINAL,
+    InvalidTransition,
+    Run,
+    RunError,
+    RunFailure,
+    RunService,
+    RunStatus,
+    StartResult,
+    Trigger,
+)
+
+__all__ = ["UnknownWorkflow", "WorkflowRunner"]
+
+log = logging.getLogger(__name__)
+
+ContextFactory = Callable[[WorkflowDefinition], WorkflowContext]
+
+
+class UnknownWorkflow(RunError):
+    """No workflow definition has that name."""
+
+
+class WorkflowRunner:
+    """Start, resume and cancel workflow runs."""
+
+    def __init__(
+        self,
+        runs: RunService,
+        definitions: Mapping[str, WorkflowDefinition],
+        checkpointer: BaseCheckpointSaver[Any],
+        context: ContextFactory,
+        *,
+        max_concurrency: int = 64,
+        clock: Clock | None = None,
+        approval_poll_s: float = 1.0,
+    ) -> None:
+        self.runs = runs
+        self.definitions = dict(definitions)
+        self.checkpointer = checkpointer
+        self._context = context
+        self.max_concurrency = max_concurrency
+        self.clock = clock or SystemClock()
+        self.approval_poll_s = approval_poll_s
+        self._graphs: dict[str, Any] = {}
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """Startable workflows and the version each would run."""
+        return {name: d.version for name, d in sorted(self.definitions.items())}
+
+    def definition(self, name: str) -> WorkflowDefinition:
+        """A definition by name (UnknownWorkflow naming it and the known ones)."""
+        try:
+            return self.definitions[name]
+        except KeyError:
+            known = ", ".join(sorted(self.definitions))
+            raise UnknownWorkflow(f"unknown workflow '{name}' (known: {known})") from None
+
+    def create(self, name: str, params: Mapping[str, Any], *, trigger: Trigger, dry_run: bool = False) -> StartResult:
+        """Validate the input and store the run (or return the run its dedup key matches)."""
+        definition = self.definition(name)
+        checked = definition.validate(params)
+        return self.runs.start(
+            name=name,
+            version=definition.version,
+            input={"params": checked, "dry_run": dry_run},
+            trigger=trigger,
+            definition=definition.describe(),
+        )
+
+    async def start(
+        self,
+        name: str,
+        params: Mapping[str, Any],
+        *,
+        trigger: Trigger,
+        dry_run: bool = False,
+        wait_approval: bool = False,
+    ) -> StartResult:
+        """Create the run and drive it until it ends or waits; a deduplicated trigger runs nothing."""
+        result = self.create(name, params, trigger=trigger, dry_run=dry_run)
+        if not result.created:
+            return result
+        run = await self.execute(result.run, wait_approval=wait_approval)
+        return StartResult(run, created=True)
+
+    async def resume(self, run_id: str, *, actor: str = "netorch", wait_approval: bool = False) -> Run:
+        """Continue a waiting or interrupted run (``netorch runs resume``)."""
+        return await self.execute(self.runs.get(run_id), actor=actor, wait_approval=wait_approval)
+
+    def cancel(self, run_id: str, *, actor: str, reason: str | None = None) -> Run:
+        """Cancel a run; a run executing somewhere stops before its next device batch."""
+        return self.runs.cancel(run_id, actor=actor, reason=reason)
+
+    async def execute(self, run: Run, *, actor: str = "netorch", wait_approval: bool = False) -> Run:
+        """Drive a stored run until it ends, or waits for an approval (unless ``wait_approval``)."""
+        if run.status in TERMINAL:
+            raise InvalidTransition(f"run '{run.id}' is {run.status.value}: there is nothing to resume")
+        definition = self.definition(run.name)
+        if run.version != definition.version:
+            raise InvalidTransition(
+                f"run '{run.id}' started with {run.name} {run.version}; this netorch has {definition.version}"
+                " (resume it with the netorch version that started it)"
+            )
+        graph = self._graph(definition)
+        ctx = self._context(definition)
+        config: dict[str, Any] = {
+            "configurable": {"thread_id": run.id},
+            "max_concurrency": self.max_concurrency,
+            "recursion_limit": 100_000,
+        }
+        while True:
+            snapshot = await graph.aget_state(config)
+            if not snapshot.values:
+                graph_input: Any = {"run_id": run.id, "params": run.input["params"], "dry_run": run.input["dry_run"]}
+            elif any(task.interrupts for task in snapshot.tasks):
+                graph_input = Command(resume={"resumed_by": actor})
+            elif snapshot.next:
+                graph_input = None
+            else:
+                return self._settle(run.id, snapshot.values, None)
+            reason = "started" if run.status is RunStatus.PENDING else f"resumed by {actor}"
+            self.runs.transition(run.id, RunStatus.RUNNING, actor=actor, reason=reason)
+            try:
+                out = await graph.ainvoke(graph_input, config, context=ctx)
+            except Exception as exc:
+                log.exception("run %s failed inside its graph", run.id)
+                return self._fail(run.id, f"{type(exc).__name__}: {exc}")
+            interrupts = out.get("__interrupt__") or []
+            run = self._settle(run.id, out, interrupts[0].value if interrupts else None)
+            if run.status is not RunStatus.WAITING or not wait_approval or ctx.approvals is None:
+                return run
+            await self._await_decision(ctx, run)
+            run = self.runs.get(run.id)
+            if run.status is not RunStatus.WAITING:
+                return run
+
+    async def _await_decision(self, ctx: WorkflowContext, run: Run) -> None:
+        """Poll the approval desk (with the runner's clock) until the request is decided or expires."""
+        approval_id = (run.waiting_on or {}).get("approval_id")
+        if not approval_id or ctx.approvals is None:
+            return
+        while (await ctx.approvals.status(approval_id)).open:
+            if self.runs.get(run.id).status is not RunStatus.WAITING:
+                return
+            await self.clock.sleep(self.approval_poll_s)
+
+    def _settle(self, run_id: str, values: Mapping[str, Any], waiting: Mapping[str, Any] | None) -> Run:
+        current = self.runs.get(run_id)
+        if current.status is RunStatus.CANCELLED:
+            return current
+        if waiting is not None:
+            return self.runs.transition(run_id, RunStatus.WAITING, waiting_on=dict(waiting))
+        outcome = values.get("outcome")
+        if not outcome:
+            return self._fail(run_id, "the workflow ended without an outcome")
+        failure = values.get("failure")
+        status = RunStatus.SUCCEEDED if outcome.get("status") == "succeeded" else RunStatus.FAILED
+        return self.runs.transition(
+            run_id,
+            status,
+            outcome={k: v for k, v in outcome.items() if k != "notified"} | {"notified": outcome.get("notified")},
+            failure=RunFailure.model_validate(failure) if failure and status is RunStatus.FAILED else None,
+        )
+
+    def _fail(self, run_id: str, message: str) -> Run:
+        if self.runs.get(run_id).status is RunStatus.CANCELLED:
+            return self.runs.get(run_id)
+        return self.runs.transition(run_id, RunStatus.FAILED, failure=RunFailure(kind="internal", message=message))
+
+    def _graph(self, definition: WorkflowDefinition) -> Any:
+        graph = self._graphs.get(definition.name)
+        if graph is None:
+            graph = self._graphs[definition.name] = definition.build().compile(checkpointer=self.checkpointer)
+        return graph

@@ -21,6 +21,7 @@ import httpx
 import pytest
 import uvicorn
 
+from guardrails.approval import Approval
 from orchestrator.api import create_app
 from orchestrator.audit_wiring import open_audit_log
 from orchestrator.config import ApiToken, Settings
@@ -49,13 +50,18 @@ class KeywordRouter:
         return Route("investigation", f"{name} on {alert['labels'].get('device', '?')}")
 
 
-def make_executor(runs: RunService) -> Any:
+def make_executor(runs: RunService, approvals: Any = None) -> Any:
     """A run body: running → one step with one device → succeeded (or failed / slow on request)."""
 
     async def execute(run: Run) -> None:
         runs.transition(run.id, RunStatus.RUNNING)
         runs.step_started(run.id, "apply")
-        await asyncio.sleep(float(run.input.get("seconds", 0)))
+        if "needs approval" in run.name:
+            await _wait_for_approval(run)
+            if runs.get(run.id).status is not RunStatus.RUNNING:
+                return
+        seconds = 30.0 if "slow" in run.name else float(run.input.get("seconds", 0))
+        await asyncio.sleep(seconds)
         if runs.is_cancelled(run.id):
             return
         outcome = "failed" if run.input.get("fail") else "succeeded"
@@ -63,6 +69,41 @@ def make_executor(runs: RunService) -> Any:
         runs.step_finished(run.id, "apply", status=outcome)
         final = RunStatus.FAILED if run.input.get("fail") else RunStatus.SUCCEEDED
         runs.transition(run.id, final, outcome={"result": outcome})
+
+    async def _wait_for_approval(run: Run) -> None:
+        """Like a gateway asking for an approval: the run waits until a human decides."""
+        if approvals is None:
+            return
+        approval_id = f"apr-{run.id[-6:]}"
+        now = time.time()
+        approvals.store.add(
+            Approval(
+                id=approval_id,
+                status="pending",
+                run_id=run.id,
+                tool="launch_job",
+                args_hash="h",
+                targets=("b-core-01",),
+                requester="agent",
+                requester_kind="agent",
+                rule="protected.core",
+                reason="core switch",
+                policy_hash="p",
+                created_at=now,
+                expires_at=now + 600,
+            )
+        )
+        runs.transition(run.id, RunStatus.WAITING, waiting_on={"approval_id": approval_id})
+        while True:  # the approval store is the channel: a decision may come from another process
+            found = approvals.store.get(approval_id)
+            if found is None or not found.is_open:
+                break
+            await asyncio.sleep(0.02)
+        approved = found is not None and found.status == "approved"
+        if approved:
+            runs.transition(run.id, RunStatus.RUNNING)
+        else:
+            runs.transition(run.id, RunStatus.FAILED, reason="approval rejected")
 
     return execute
 
@@ -95,8 +136,11 @@ def build_door(settings: Settings) -> tuple[FrontDoor, BackgroundLauncher]:
     """The front door over real stores under the settings' home."""
     audit = open_audit_log(settings)
     runs = RunService(SqliteRunStore(settings.home_path / "runs.db"), audit)
+    approvals = approvals_service(settings, audit=audit)
     launcher = BackgroundLauncher(
-        runs, make_executor(runs), {"compliance_scan": "1.0.0", "vlan_deploy": "1.0.0", "drift_remediation": "1.0.0"}
+        runs,
+        make_executor(runs, approvals),
+        {"compliance_scan": "1.0.0", "vlan_deploy": "1.0.0", "drift_remediation": "1.0.0"},
     )
     door = FrontDoor(
         settings=settings,
@@ -104,7 +148,7 @@ def build_door(settings: Settings) -> tuple[FrontDoor, BackgroundLauncher]:
         runs=runs,
         launcher=launcher,
         router=KeywordRouter(),
-        approvals=approvals_service(settings, audit=audit),
+        approvals=approvals,
         policy=settings_policy(settings),
         audit=audit,
     )

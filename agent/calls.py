@@ -33,6 +33,7 @@ def outcome_of(
         error=result.error,
         audit_seq=result.audit_seq,
         approval_id=result.approval_id,
+        targets=list(result.decision.targets),
     )
 
 

@@ -55,6 +55,7 @@ class ToolOutcome(_M):
     error: str | None = None
     audit_seq: int | None = None
     approval_id: str | None = None
+    targets: list[str] = Field(default_factory=list, description="Devices a write resolved to (the gateway's view).")
 
 
 class Message(_M):

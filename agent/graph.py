@@ -193,12 +193,15 @@ class _Nodes:
                     pending=[c.model_dump(mode="json") for c in pending],
                     turn_results=[r.model_dump(mode="json") for r in results],
                     writes=writes,
+                    # Same payload shape as guardrails.interrupts.call_with_approval, so one resumer serves both.
                     waiting={
+                        "type": "approval_required",
                         "approval_id": outcome.approval_id,
-                        "call_id": call.id,
                         "tool": call.name,
+                        "reason": outcome.error,
+                        "targets": outcome.targets,
                         "arguments": outcome.arguments,
-                        "error": outcome.error,
+                        "call_id": call.id,
                     },
                 )
                 return Command(goto="approval", update=update)
@@ -250,7 +253,7 @@ class _Nodes:
     async def approval(self, state: AgentState) -> Command[Literal["act"]]:
         """Wait for a human; nothing before ``interrupt()`` has side effects (the node re-runs on resume)."""
         waiting = dict(state.get("waiting") or {})
-        answer = interrupt({"type": "approval", "run_id": state["run_id"], **waiting})
+        answer = interrupt({**waiting, "run_id": state["run_id"]})
         return Command(goto="act", update={"waiting": {**waiting, "answer": answer}})
 
     async def verify(self, state: AgentState) -> Command[Literal["reason", "conclude"]]:

@@ -24,11 +24,14 @@ from agent.usage import Price, Usage, cost_of
 __all__ = ["DEFAULT_PRICING", "AnthropicModel", "AnthropicOptions", "to_messages"]
 
 DEFAULT_PRICING: dict[str, Price] = {
-    "claude-opus-4-1": Price(input=15.0, output=75.0),
+    "claude-opus-4-5": Price(input=5.0, output=25.0),
     "claude-sonnet-4-5": Price(input=3.0, output=15.0),
     "claude-haiku-4-5": Price(input=1.0, output=5.0),
 }
-"""List prices (USD per million tokens) used when ``agent.options.pricing`` names no price."""
+"""List prices (USD per million tokens) used when ``agent.options.pricing`` names no price for the model.
+
+Other model ids cost 0 until priced in ``agent.options.pricing``; their tokens are recorded anyway.
+"""
 
 
 class AnthropicOptions(BaseModel):
@@ -36,7 +39,7 @@ class AnthropicOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str = Field("claude-sonnet-4-5", description="Model id sent to the API.")
+    model: str = Field("claude-sonnet-4-6", description="Model id sent to the API.")
     base_url: str | None = Field(None, description="API base URL (default: the SDK's; a proxy works).")
     api_key_env: str = Field("ANTHROPIC_API_KEY", description="Environment variable that holds the API key.")
     max_retries: int = Field(2, ge=0, le=10)

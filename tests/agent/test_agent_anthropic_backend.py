@@ -36,7 +36,8 @@ def _model(fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, **extra: Any) -
         "base_url": fake.base_url,
         "api_key_env": "FAKE_ANTHROPIC_KEY",
         "max_retries": 0,
-        "model": "claude-sonnet-4-5",
+        "model": "claude-sonnet-4-6",
+        "pricing": {"claude-sonnet-4-6": {"input": 3.0, "output": 15.0}},
         **extra,
     }
     return create_model("anthropic", options)

@@ -139,9 +139,7 @@ CASES: dict[str, Case] = {
                 "vlan": 99,
             }
         ],
-        {
-            "question": "Desk A1.53 on a-acc-03 GigabitEthernet1/0/5 has link but gets no IP address. Why?"
-        },
+        {"question": "Desk A1.53 on a-acc-03 GigabitEthernet1/0/5 has link but gets no IP address. Why?"},
         {RootCause.CONFIG_DRIFT},
         False,
         ["restore_intended_config"],

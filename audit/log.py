@@ -85,6 +85,7 @@ class AuditLog:
         self._clock = anchor.clock
         self._group: GroupCommitter[_Prepared, AuditRecord] = GroupCommitter(self._commit)
         self._appended_unanchored = False
+        self._closed = False
 
     @classmethod
     def open(
@@ -454,6 +455,9 @@ class AuditLog:
 
     def close(self, *, checkpoint: bool = True) -> None:
         """Close the database; records this process appended since the last checkpoint get one."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             if checkpoint and self._appended_unanchored:
                 try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
@@ -174,7 +175,9 @@ def export(
     if fmt != "jsonl":
         fail(f"unknown export format {fmt!r} (expected jsonl)")
     count = 0
-    with _open(ctx) as log, Path(output).open("w", encoding="utf-8") if output else sys.stdout as handle:
+    with _open(ctx) as log, contextlib.ExitStack() as stack:
+        # Only an output file is closed on the way out, never stdout.
+        handle = stack.enter_context(Path(output).open("w", encoding="utf-8")) if output else sys.stdout
         for record in log.iter_records(run_id=run, kind=kind, since=_since(since)):
             handle.write(record.leaf() + "\n")
             count += 1

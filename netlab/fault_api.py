@@ -104,9 +104,12 @@ class FaultMixin(LabBase):
             )
             fault = FaultRow(int(cur.lastrowid or 0), kind, device, interface, extra, {}, "active", now, None, None)
             skip: dict[str, frozenset[str]] = {}
+            late: list[EventSpec] = []
             if device is not None:
-                skip = self._inject_effects(db, fault, device, interface, now)
+                skip, late = self._inject_effects(db, fault, device, interface, now)
             self._emit_transitions(db, before, now, fault_id=fault.id, skip=skip)
+            if device is not None:
+                self._add_events(db, device, late, now, fault_id=fault.id)
             return _fault_model(fault)
 
     def _check_duplicate(self, db: sqlite3.Connection, kind: str, device: str | None, interface: str | None) -> None:
@@ -117,16 +120,21 @@ class FaultMixin(LabBase):
 
     def _inject_effects(
         self, db: sqlite3.Connection, fault: FaultRow, device: str, interface: str | None, now: float
-    ) -> dict[str, frozenset[str]]:
-        """Apply what the fault changes at injection time; returns interfaces whose events are custom."""
+    ) -> tuple[dict[str, frozenset[str]], list[EventSpec]]:
+        """Apply what the fault changes at injection time.
+
+        Returns the interfaces whose status messages are custom, and the messages to log after the
+        status changes (a console change is logged when the user leaves configuration mode).
+        """
         view = self._view(db, device)
         platform, kind, p = view.platform, fault.kind, fault.params
         events: list[EventSpec] = []
+        late: list[EventSpec] = []
         skip: dict[str, frozenset[str]] = {}
         if kind in CONFIG_FAULTS and not (kind == "planted_text" and p["where"] == "syslog"):
             new, fault.data = apply_config_fault(kind, device, interface, p, view.running)
             self._write_running(db, view, new, author=CONSOLE_USER, now=now, note=f"console change (fault f{fault.id})")
-            events.append(config_change(platform, CONSOLE_USER, CONSOLE_IP))
+            late.append(config_change(platform, CONSOLE_USER, CONSOLE_IP))
         elif kind == "planted_text":
             events.append(user_log(str(p["text"])))
         elif kind == "err_disabled" and interface:
@@ -145,7 +153,7 @@ class FaultMixin(LabBase):
             events.append(cpu_high(platform, float(p["cpu_pct"]), str(p["process"] or _DEFAULT_PROCESS[platform])))
         self._save_fault(db, fault)
         self._add_events(db, device, events, now, fault_id=fault.id)
-        return skip
+        return skip, late
 
     def faults(self) -> list[Fault]:
         """Every stored fault (active and resolved), oldest first."""

@@ -224,7 +224,7 @@ class ToolGateway:
             run_id,
             block=block,
             template=template,
-            dry_run=forced or clean.get("dry_run") is True,
+            dry_run=supported and (forced or clean.get("dry_run") is True),
             dry_run_supported=supported,
             forged=forged,
             scope=spec.selectors[0] if spec.selectors else None,

@@ -145,3 +145,10 @@ async def test_every_decision_is_in_the_audit_log_with_its_reason(make_gateway: 
     ]
     assert [r.decision.outcome for r in results] == ["allow", "deny", "approval_required", "deny"]
     assert all(d.payload["policy_hash"].startswith("sha256:") for d in decisions)
+
+
+async def test_a_dry_run_flag_on_a_tool_that_cannot_dry_run_does_not_skip_approvals(make_gateway: Any) -> None:
+    # cancel_job takes no dry_run argument: claiming one must not turn the write into a harmless dry run.
+    gateway = make_gateway("rules: [{id: cancels, match: {tools: [cancel_job]}, action: approval}]")
+    result = await gateway.call("cancel_job", {"job_id": 1, "dry_run": True}, caller=OPERATOR, run_id="r-cancel")
+    assert (result.error_code, result.decision.rule) == ("approval_required", "rule.cancels")

@@ -53,14 +53,14 @@ def tty_reader(history: Path) -> LineReader:
     return read
 
 
-def script_reader(lines: Iterator[str], echo: Callable[[str], None]) -> LineReader:
+def script_reader(lines: Iterator[str], console: Console) -> LineReader:
     """Read from a script (a file or piped stdin), echoing each line after its prompt."""
 
     def read(prompt: str) -> str:
         line = next(lines, None)
         if line is None:
             raise EOFError
-        echo(prompt + line.rstrip("\n"))
+        console.print(prompt + line.rstrip("\n"), markup=False, highlight=False)
         return line.rstrip("\n")
 
     return read
@@ -95,6 +95,9 @@ class BackgroundLoop:
         asyncio.run_coroutine_threadsafe(cancel_all(), self.loop).result(timeout=10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            self.loop.close()
 
 
 @dataclass

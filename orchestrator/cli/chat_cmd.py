@@ -41,9 +41,9 @@ def register(app: typer.Typer) -> None:
         if script is not None:
             if not script.is_file():
                 fail(f"script file '{script}' not found")
-            read = script_reader(iter(script.read_text(encoding="utf-8").splitlines()), console.print)
+            read = script_reader(iter(script.read_text(encoding="utf-8").splitlines()), console)
         elif not sys.stdin.isatty():
-            read = script_reader(iter(sys.stdin.read().splitlines()), console.print)
+            read = script_reader(iter(sys.stdin.read().splitlines()), console)
         else:
             read = tty_reader(settings.home_path / "chat_history")
         loop = BackgroundLoop()

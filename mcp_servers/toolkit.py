@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -10,14 +11,24 @@ from typing import Any, Literal, ParamSpec, TypeVar
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp_types import ToolAnnotations
 
 from mcp_servers.errors import BlockError, ErrorCode, tool_error
 
-__all__ = ["READ_ONLY", "SERVER_LOG_LEVEL", "WRITE", "WRITE_IDEMPOTENT", "new_server", "reports_errors"]
+__all__ = [
+    "READ_ONLY",
+    "SERVER_LOG_LEVEL",
+    "WRITE",
+    "WRITE_IDEMPOTENT",
+    "ToolSet",
+    "new_server",
+    "reports_errors",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+F = TypeVar("F", bound=Callable[..., Any])
 
 SERVER_LOG_LEVEL: Literal["WARNING"] = "WARNING"
 
@@ -57,12 +68,50 @@ def reports_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     return wrapper
 
 
+class ToolSet:
+    """A block's tools, declared once and built once per process, shared by every server instance.
+
+    Building a tool derives its JSON schemas (most of a server's construction cost); sharing the
+    built tools keeps an in-process server cheap enough to create per connection.
+    """
+
+    def __init__(self) -> None:
+        self._declared: list[tuple[Callable[..., Any], ToolAnnotations]] = []
+        self._built: list[Tool] | None = None
+
+    def tool(self, annotations: ToolAnnotations) -> Callable[[F], F]:
+        """Declare a tool function (its docstring is the description an LLM reads)."""
+
+        def register(fn: F) -> F:
+            self._declared.append((fn, annotations))
+            self._built = None
+            return fn
+
+        return register
+
+    def tools(self) -> list[Tool]:
+        """The built tools, in declaration order."""
+        if self._built is None:
+            self._built = [
+                Tool.from_function(fn, description=inspect.cleandoc(fn.__doc__ or ""), annotations=hints)
+                for fn, hints in self._declared
+            ]
+        return list(self._built)
+
+
 def new_server(
     name: str,
     instructions: str,
-    lifespan: Callable[[MCPServer[Any]], AbstractAsyncContextManager[Any]] | None = None,
+    *,
+    tools: list[Tool],
+    lifespan: Callable[[MCPServer[Any]], AbstractAsyncContextManager[Any]],
 ) -> MCPServer[Any]:
     """An MCPServer with netorch's defaults (quiet logging, a version)."""
     return MCPServer(
-        name=name, instructions=instructions, version="0.1.0", log_level=SERVER_LOG_LEVEL, lifespan=lifespan
+        name=name,
+        instructions=instructions,
+        version="0.1.0",
+        log_level=SERVER_LOG_LEVEL,
+        tools=tools,
+        lifespan=lifespan,
     )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from mcp_servers.errors import InvalidArgument
@@ -23,7 +26,7 @@ from mcp_servers.observability.models import (
     VlanTable,
 )
 from mcp_servers.paging import DEFAULT_LIMIT, Limit, Offset, PageRequest
-from mcp_servers.toolkit import READ_ONLY, new_server, reports_errors
+from mcp_servers.toolkit import READ_ONLY, ToolSet, new_server, reports_errors
 
 __all__ = ["INSTRUCTIONS", "build_observability_server", "parse_since"]
 
@@ -54,126 +57,151 @@ def parse_since(value: str | None, now: datetime | None = None) -> datetime | No
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+TOOLS = ToolSet()
+
+
+def _backend(ctx: Context[Any, Any]) -> ObservabilityBackend:
+    backend: ObservabilityBackend = ctx.request_context.lifespan_context
+    return backend
+
+
+@TOOLS.tool(READ_ONLY)
+@reports_errors
+async def get_device_health(ctx: Context[Any, Any], device: DeviceName) -> DeviceHealth:
+    """Get a device's health: reachable or not, CPU and memory utilisation, uptime, running version.
+
+    Start here when a device is suspected; metrics are null when the device is unreachable.
+    """
+    return await _backend(ctx).device_health(device)
+
+
+@TOOLS.tool(READ_ONLY)
+@reports_errors
+async def get_interface_state(
+    ctx: Context[Any, Any],
+    device: DeviceName,
+    interface: Annotated[
+        str | None, Field(min_length=1, description="One interface, e.g. 'GigabitEthernet1/0/7' (null = all).")
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> InterfaceStateList:
+    """Get live interface state: admin/oper status and why down (err-disabled...), errors, flaps, LLDP peer.
+
+    Give an interface to look at one port; without it, pages through all of the device's ports.
+    """
+    page = await _backend(ctx).interface_states(device, interface, PageRequest(limit=limit, offset=offset))
+    return InterfaceStateList(device=device, items=page.items, **page.fields())
+
+
+@TOOLS.tool(READ_ONLY)
+@reports_errors
+async def get_vlan_table(
+    ctx: Context[Any, Any], device: DeviceName, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+) -> VlanTable:
+    """Get the VLANs actually configured on a device (like 'show vlan brief'), with their access ports.
+
+    Compare with the Source of Truth's list_vlans(device=...) to spot a missing VLAN.
+    """
+    page = await _backend(ctx).vlan_table(device, PageRequest(limit=limit, offset=offset))
+    return VlanTable(device=device, items=page.items, **page.fields())
+
+
+@TOOLS.tool(READ_ONLY)
+@reports_errors
+async def get_events(
+    ctx: Context[Any, Any],
+    device: Annotated[str | None, Field(min_length=1, description="Only this device's events.")] = None,
+    since: Annotated[
+        str | None, Field(description="ISO 8601 time, or a duration back from now like '15m' or '2h'.")
+    ] = None,
+    severity: Annotated[
+        str | None,
+        Field(description="Minimum syslog severity: emergency, alert, critical, error, warning, notice, info."),
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> EventList:
+    """Get syslog events, newest first, filtered by device, time window and minimum severity.
+
+    Use to build an incident timeline (link flaps, err-disable, config changes). status 'no_data'
+    means nothing was logged in the window.
+    """
+    query = EventQuery(device=device, since=parse_since(since), severity=severity)
+    page = await _backend(ctx).events(query, PageRequest(limit=limit, offset=offset))
+    return EventList(items=page.items, **page.fields())
+
+
+@TOOLS.tool(READ_ONLY)
+@reports_errors
+async def check_compliance(
+    ctx: Context[Any, Any],
+    devices: Annotated[
+        list[str] | None, Field(description="Devices to check (null = every device, or every one in location).")
+    ] = None,
+    location: Annotated[str | None, Field(min_length=1, description="Only devices of this location.")] = None,
+    only_noncompliant: Annotated[bool, Field(description="Return only devices that drift from intent.")] = False,
+    include_diff: Annotated[bool, Field(description="Include each device's unified diff (verbose).")] = False,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> ComplianceReport:
+    """Compare running configuration with intent, per device: compliant or not, a one-line summary, missing VLANs.
+
+    Totals cover every checked device; items are one page. Set include_diff for the exact lines.
+    """
+    query = ComplianceQuery(
+        devices=devices, location=location, only_noncompliant=only_noncompliant, include_diff=include_diff
+    )
+    return await _backend(ctx).compliance(query, PageRequest(limit=limit, offset=offset))
+
+
+@TOOLS.tool(READ_ONLY)
+@reports_errors
+async def list_active_alerts(
+    ctx: Context[Any, Any],
+    device: Annotated[str | None, Field(min_length=1, description="Only this device's alerts.")] = None,
+    severity: Annotated[str | None, Field(description="Only this severity: critical, warning or info.")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> AlertList:
+    """List alerts firing now (interface down, err-disabled, errors, device unreachable...), critical first.
+
+    status 'no_data' means nothing is firing.
+    """
+    page = await _backend(ctx).active_alerts(
+        AlertQuery(device=device, severity=severity), PageRequest(limit=limit, offset=offset)
+    )
+    return AlertList(items=page.items, **page.fields())
+
+
+@TOOLS.tool(READ_ONLY)
+@reports_errors
+async def query_metrics(
+    ctx: Context[Any, Any],
+    query: Annotated[
+        str,
+        Field(
+            min_length=1,
+            description="Instant query. Lab: a metric name with optional label matchers, e.g. "
+            "'netlab_interface_up{device=\"a-acc-01\"}'. Prometheus: PromQL.",
+        ),
+    ],
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> MetricResult:
+    """Run an instant metrics query and return matching samples (name, labels, value).
+
+    For questions the other tools do not answer; status 'no_data' means no series matched.
+    """
+    page = await _backend(ctx).query_metrics(query, PageRequest(limit=limit, offset=offset))
+    return MetricResult(query=query, items=page.items, **page.fields())
+
+
 def build_observability_server(backend: ObservabilityBackend) -> MCPServer[Any]:
-    """An Observability server over one backend."""
-    server = new_server("netorch-observability", INSTRUCTIONS)
+    """A server over one backend; tools reach the backend through the connection's lifespan context."""
 
-    @server.tool(annotations=READ_ONLY)
-    @reports_errors
-    async def get_device_health(device: DeviceName) -> DeviceHealth:
-        """Get a device's health: reachable or not, CPU and memory utilisation, uptime, running version.
+    @asynccontextmanager
+    async def lifespan(_server: MCPServer[Any]) -> AsyncIterator[ObservabilityBackend]:
+        yield backend
 
-        Start here when a device is suspected; metrics are null when the device is unreachable.
-        """
-        return await backend.device_health(device)
-
-    @server.tool(annotations=READ_ONLY)
-    @reports_errors
-    async def get_interface_state(
-        device: DeviceName,
-        interface: Annotated[
-            str | None, Field(min_length=1, description="One interface, e.g. 'GigabitEthernet1/0/7' (null = all).")
-        ] = None,
-        limit: Limit = DEFAULT_LIMIT,
-        offset: Offset = 0,
-    ) -> InterfaceStateList:
-        """Get live interface state: admin/oper status and why down (err-disabled...), errors, flaps, LLDP peer.
-
-        Give an interface to look at one port; without it, pages through all of the device's ports.
-        """
-        page = await backend.interface_states(device, interface, PageRequest(limit=limit, offset=offset))
-        return InterfaceStateList(device=device, items=page.items, **page.fields())
-
-    @server.tool(annotations=READ_ONLY)
-    @reports_errors
-    async def get_vlan_table(device: DeviceName, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> VlanTable:
-        """Get the VLANs actually configured on a device (like 'show vlan brief'), with their access ports.
-
-        Compare with the Source of Truth's list_vlans(device=...) to spot a missing VLAN.
-        """
-        page = await backend.vlan_table(device, PageRequest(limit=limit, offset=offset))
-        return VlanTable(device=device, items=page.items, **page.fields())
-
-    @server.tool(annotations=READ_ONLY)
-    @reports_errors
-    async def get_events(
-        device: Annotated[str | None, Field(min_length=1, description="Only this device's events.")] = None,
-        since: Annotated[
-            str | None, Field(description="ISO 8601 time, or a duration back from now like '15m' or '2h'.")
-        ] = None,
-        severity: Annotated[
-            str | None,
-            Field(description="Minimum syslog severity: emergency, alert, critical, error, warning, notice, info."),
-        ] = None,
-        limit: Limit = DEFAULT_LIMIT,
-        offset: Offset = 0,
-    ) -> EventList:
-        """Get syslog events, newest first, filtered by device, time window and minimum severity.
-
-        Use to build an incident timeline (link flaps, err-disable, config changes). status 'no_data'
-        means nothing was logged in the window.
-        """
-        query = EventQuery(device=device, since=parse_since(since), severity=severity)
-        page = await backend.events(query, PageRequest(limit=limit, offset=offset))
-        return EventList(items=page.items, **page.fields())
-
-    @server.tool(annotations=READ_ONLY)
-    @reports_errors
-    async def check_compliance(
-        devices: Annotated[
-            list[str] | None, Field(description="Devices to check (null = every device, or every one in location).")
-        ] = None,
-        location: Annotated[str | None, Field(min_length=1, description="Only devices of this location.")] = None,
-        only_noncompliant: Annotated[bool, Field(description="Return only devices that drift from intent.")] = False,
-        include_diff: Annotated[bool, Field(description="Include each device's unified diff (verbose).")] = False,
-        limit: Limit = DEFAULT_LIMIT,
-        offset: Offset = 0,
-    ) -> ComplianceReport:
-        """Compare running configuration with intent, per device: compliant or not, a one-line summary, missing VLANs.
-
-        Totals cover every checked device; items are one page. Set include_diff for the exact lines.
-        """
-        query = ComplianceQuery(
-            devices=devices, location=location, only_noncompliant=only_noncompliant, include_diff=include_diff
-        )
-        return await backend.compliance(query, PageRequest(limit=limit, offset=offset))
-
-    @server.tool(annotations=READ_ONLY)
-    @reports_errors
-    async def list_active_alerts(
-        device: Annotated[str | None, Field(min_length=1, description="Only this device's alerts.")] = None,
-        severity: Annotated[str | None, Field(description="Only this severity: critical, warning or info.")] = None,
-        limit: Limit = DEFAULT_LIMIT,
-        offset: Offset = 0,
-    ) -> AlertList:
-        """List alerts firing now (interface down, err-disabled, errors, device unreachable...), critical first.
-
-        status 'no_data' means nothing is firing.
-        """
-        page = await backend.active_alerts(
-            AlertQuery(device=device, severity=severity), PageRequest(limit=limit, offset=offset)
-        )
-        return AlertList(items=page.items, **page.fields())
-
-    @server.tool(annotations=READ_ONLY)
-    @reports_errors
-    async def query_metrics(
-        query: Annotated[
-            str,
-            Field(
-                min_length=1,
-                description="Instant query. Lab: a metric name with optional label matchers, e.g. "
-                "'netlab_interface_up{device=\"a-acc-01\"}'. Prometheus: PromQL.",
-            ),
-        ],
-        limit: Limit = DEFAULT_LIMIT,
-        offset: Offset = 0,
-    ) -> MetricResult:
-        """Run an instant metrics query and return matching samples (name, labels, value).
-
-        For questions the other tools do not answer; status 'no_data' means no series matched.
-        """
-        page = await backend.query_metrics(query, PageRequest(limit=limit, offset=offset))
-        return MetricResult(query=query, items=page.items, **page.fields())
-
-    return server
+    return new_server("netorch-observability", INSTRUCTIONS, tools=TOOLS.tools(), lifespan=lifespan)

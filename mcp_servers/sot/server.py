@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from mcp_servers.paging import DEFAULT_LIMIT, Limit, Offset, PageRequest
@@ -19,7 +22,7 @@ from mcp_servers.sot.models import (
     VlanList,
     VlanService,
 )
-from mcp_servers.toolkit import READ_ONLY, new_server, reports_errors
+from mcp_servers.toolkit import READ_ONLY, ToolSet, new_server, reports_errors
 
 __all__ = ["INSTRUCTIONS", "build_sot_server"]
 
@@ -35,86 +38,109 @@ DeviceName = Annotated[str, Field(min_length=1, description="Exact device name, 
 Filter = Annotated[str | None, Field(min_length=1)]
 
 
+TOOLS = ToolSet()
+
+
+def _backend(ctx: Context[Any, Any]) -> SotBackend:
+    backend: SotBackend = ctx.request_context.lifespan_context
+    return backend
+
+
+@TOOLS.tool(READ_ONLY)
+@reports_errors
+async def list_devices(
+    ctx: Context[Any, Any],
+    location: Annotated[Filter, Field(description="Exact location, e.g. 'building-b'.")] = None,
+    role: Annotated[Filter, Field(description="core, distribution or access.")] = None,
+    platform: Annotated[Filter, Field(description="Network OS: ios-xe or eos.")] = None,
+    status: Annotated[Filter, Field(description="Lifecycle status, e.g. 'active'.")] = None,
+    name_pattern: Annotated[Filter, Field(description="Shell-style name pattern, e.g. 'b-acc-*'.")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> DeviceList:
+    """List intended devices, filtered by location, role, platform, status and/or name pattern.
+
+    Use to find the devices a change or an investigation concerns. Returns one page (name, role,
+    platform, location, status, management IP); follow next_offset for more.
+    """
+    query = DeviceQuery(location=location, role=role, platform=platform, status=status, name_pattern=name_pattern)
+    page = await _backend(ctx).list_devices(query, PageRequest(limit=limit, offset=offset))
+    return DeviceList(items=page.items, **page.fields())
+
+
+@TOOLS.tool(READ_ONLY)
+@reports_errors
+async def get_device(ctx: Context[Any, Any], name: DeviceName) -> Device:
+    """Get one device's intended record: role, platform, model, software version, location, address."""
+    return await _backend(ctx).get_device(name)
+
+
+@TOOLS.tool(READ_ONLY)
+@reports_errors
+async def get_interfaces(
+    ctx: Context[Any, Any], device: DeviceName, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+) -> InterfaceList:
+    """List a device's intended interfaces: mode, VLANs, enabled or intentionally shut, cabled peer.
+
+    This is intent; compare with Observability's get_interface_state for the live status.
+    """
+    page = await _backend(ctx).get_interfaces(device, PageRequest(limit=limit, offset=offset))
+    return InterfaceList(device=device, items=page.items, **page.fields())
+
+
+@TOOLS.tool(READ_ONLY)
+@reports_errors
+async def list_vlans(
+    ctx: Context[Any, Any],
+    location: Annotated[Filter, Field(description="Only VLANs of this location, e.g. 'building-a'.")] = None,
+    device: Annotated[Filter, Field(description="Only VLANs intended on this device.")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> VlanList:
+    """List intended VLANs (building standards and VLAN services), everywhere or in one scope.
+
+    Scope by location or by device (not both); returns id, name, subnet and where it comes from.
+    """
+    page = await _backend(ctx).list_vlans(location, device, PageRequest(limit=limit, offset=offset))
+    return VlanList(items=page.items, **page.fields())
+
+
+@TOOLS.tool(READ_ONLY)
+@reports_errors
+async def get_vlan_service(
+    ctx: Context[Any, Any],
+    name: Annotated[str, Field(min_length=1, description="VLAN service name, e.g. 'app-payments'.")],
+) -> VlanService:
+    """Get a VLAN service: its VLAN id, subnet, scope and the resolved list of target devices.
+
+    Use before deploying or verifying a service: targets is where the VLAN must exist.
+    """
+    return await _backend(ctx).get_vlan_service(name)
+
+
+@TOOLS.tool(READ_ONLY)
+@reports_errors
+async def get_intended_config(ctx: Context[Any, Any], device: DeviceName) -> IntendedConfig:
+    """Get a device's full intended configuration, in its vendor's syntax.
+
+    For a running-versus-intended comparison use Observability's check_compliance instead.
+    """
+    return await _backend(ctx).get_intended_config(device)
+
+
+@TOOLS.tool(READ_ONLY)
+@reports_errors
+async def get_neighbors(ctx: Context[Any, Any], device: DeviceName) -> NeighborList:
+    """List a device's cabled neighbours (local interface, remote device and interface), from intent."""
+    neighbors = await _backend(ctx).get_neighbors(device)
+    return NeighborList(status="ok" if neighbors else "no_data", device=device, items=neighbors)
+
+
 def build_sot_server(backend: SotBackend) -> MCPServer[Any]:
-    """A Source of Truth server over one backend."""
-    server = new_server("netorch-sot", INSTRUCTIONS)
+    """A server over one backend; tools reach the backend through the connection's lifespan context."""
 
-    @server.tool(annotations=READ_ONLY)
-    @reports_errors
-    async def list_devices(
-        location: Annotated[Filter, Field(description="Exact location, e.g. 'building-b'.")] = None,
-        role: Annotated[Filter, Field(description="core, distribution or access.")] = None,
-        platform: Annotated[Filter, Field(description="Network OS: ios-xe or eos.")] = None,
-        status: Annotated[Filter, Field(description="Lifecycle status, e.g. 'active'.")] = None,
-        name_pattern: Annotated[Filter, Field(description="Shell-style name pattern, e.g. 'b-acc-*'.")] = None,
-        limit: Limit = DEFAULT_LIMIT,
-        offset: Offset = 0,
-    ) -> DeviceList:
-        """List intended devices, filtered by location, role, platform, status and/or name pattern.
+    @asynccontextmanager
+    async def lifespan(_server: MCPServer[Any]) -> AsyncIterator[SotBackend]:
+        yield backend
 
-        Use to find the devices a change or an investigation concerns. Returns one page (name, role,
-        platform, location, status, management IP); follow next_offset for more.
-        """
-        query = DeviceQuery(location=location, role=role, platform=platform, status=status, name_pattern=name_pattern)
-        page = await backend.list_devices(query, PageRequest(limit=limit, offset=offset))
-        return DeviceList(items=page.items, **page.fields())
-
-    @server.tool(annotations=READ_ONLY)
-    @reports_errors
-    async def get_device(name: DeviceName) -> Device:
-        """Get one device's intended record: role, platform, model, software version, location, address."""
-        return await backend.get_device(name)
-
-    @server.tool(annotations=READ_ONLY)
-    @reports_errors
-    async def get_interfaces(device: DeviceName, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> InterfaceList:
-        """List a device's intended interfaces: mode, VLANs, enabled or intentionally shut, cabled peer.
-
-        This is intent; compare with Observability's get_interface_state for the live status.
-        """
-        page = await backend.get_interfaces(device, PageRequest(limit=limit, offset=offset))
-        return InterfaceList(device=device, items=page.items, **page.fields())
-
-    @server.tool(annotations=READ_ONLY)
-    @reports_errors
-    async def list_vlans(
-        location: Annotated[Filter, Field(description="Only VLANs of this location, e.g. 'building-a'.")] = None,
-        device: Annotated[Filter, Field(description="Only VLANs intended on this device.")] = None,
-        limit: Limit = DEFAULT_LIMIT,
-        offset: Offset = 0,
-    ) -> VlanList:
-        """List intended VLANs (building standards and VLAN services), everywhere or in one scope.
-
-        Scope by location or by device (not both); returns id, name, subnet and where it comes from.
-        """
-        page = await backend.list_vlans(location, device, PageRequest(limit=limit, offset=offset))
-        return VlanList(items=page.items, **page.fields())
-
-    @server.tool(annotations=READ_ONLY)
-    @reports_errors
-    async def get_vlan_service(
-        name: Annotated[str, Field(min_length=1, description="VLAN service name, e.g. 'app-payments'.")],
-    ) -> VlanService:
-        """Get a VLAN service: its VLAN id, subnet, scope and the resolved list of target devices.
-
-        Use before deploying or verifying a service: targets is where the VLAN must exist.
-        """
-        return await backend.get_vlan_service(name)
-
-    @server.tool(annotations=READ_ONLY)
-    @reports_errors
-    async def get_intended_config(device: DeviceName) -> IntendedConfig:
-        """Get a device's full intended configuration, in its vendor's syntax.
-
-        For a running-versus-intended comparison use Observability's check_compliance instead.
-        """
-        return await backend.get_intended_config(device)
-
-    @server.tool(annotations=READ_ONLY)
-    @reports_errors
-    async def get_neighbors(device: DeviceName) -> NeighborList:
-        """List a device's cabled neighbours (local interface, remote device and interface), from intent."""
-        neighbors = await backend.get_neighbors(device)
-        return NeighborList(status="ok" if neighbors else "no_data", device=device, items=neighbors)
-
-    return server
+    return new_server("netorch-sot", INSTRUCTIONS, tools=TOOLS.tools(), lifespan=lifespan)

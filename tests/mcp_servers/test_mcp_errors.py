@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
 
 import pytest
 from mcp import Client
+from mcp.server import MCPServer
 from pydantic import Field
 
 from mcp_servers.errors import (
@@ -16,7 +19,7 @@ from mcp_servers.errors import (
     format_tool_error,
     parse_tool_error,
 )
-from mcp_servers.toolkit import READ_ONLY, new_server, reports_errors
+from mcp_servers.toolkit import READ_ONLY, ToolSet, new_server, reports_errors
 
 
 @pytest.mark.parametrize(
@@ -43,26 +46,35 @@ def test_format_round_trips() -> None:
         assert parse_tool_error(format_tool_error(code, "it broke")) == (code, "it broke")
 
 
-def _server():  # type: ignore[no-untyped-def]
-    server = new_server("errors-demo", "A server whose one tool fails in every way.")
+DEMO = ToolSet()
 
-    @server.tool(annotations=READ_ONLY)
-    @reports_errors
-    async def probe(mode: Annotated[str, Field(description="How to fail.")], n: int = 1) -> dict[str, int]:
-        """Fail as asked."""
-        if mode == "not_found":
-            raise NotFound("unknown device 'zz-acc-99' (not in the source of truth)")
-        if mode == "invalid":
-            raise InvalidArgument("vid=5000 is out of range (1-4094)")
-        if mode == "down":
-            raise DependencyUnavailable("source of truth unavailable")
-        if mode == "crash":
-            raise RuntimeError("secret internals")
-        if mode == "conn":
-            raise ConnectionError("connection refused")
-        return {"n": n}
 
-    return server
+@DEMO.tool(READ_ONLY)
+@reports_errors
+async def probe(mode: Annotated[str, Field(description="How to fail.")], n: int = 1) -> dict[str, int]:
+    """Fail as asked."""
+    if mode == "not_found":
+        raise NotFound("unknown device 'zz-acc-99' (not in the source of truth)")
+    if mode == "invalid":
+        raise InvalidArgument("vid=5000 is out of range (1-4094)")
+    if mode == "down":
+        raise DependencyUnavailable("source of truth unavailable")
+    if mode == "crash":
+        raise RuntimeError("secret internals")
+    if mode == "conn":
+        raise ConnectionError("connection refused")
+    return {"n": n}
+
+
+@asynccontextmanager
+async def _no_backend(_server: MCPServer[Any]) -> AsyncIterator[None]:
+    yield None
+
+
+def _server() -> MCPServer[Any]:
+    return new_server(
+        "errors-demo", "A server whose one tool fails in every way.", tools=DEMO.tools(), lifespan=_no_backend
+    )
 
 
 @pytest.mark.parametrize(

@@ -131,6 +131,10 @@ class AgentConfig(_Section):
     max_tool_calls: int = Field(40, ge=1)
     max_tokens: int = Field(200_000, ge=1)
     max_seconds: float = Field(300.0, gt=0)
+    settle_seconds: float = Field(
+        0.0, ge=0, description="Wait before a second re-observation after a fix (catches fixes that do not hold)."
+    )
+    routes: str | None = Field(None, description="Routing rules file (default: the built-in orchestrator/routes.yaml).")
 
 
 class RunsConfig(_Section):

@@ -65,6 +65,8 @@ class ApprovalGate:
             ctx.recorder.step_finished(run_id, self.step, status="skipped", summary={"reason": "policy: no approval"})
             return Command(update={"approval": {"required": False, "reason": "policy requires none"}}, goto=self.next)
         approval = {"required": True, **asdict(ticket)}
+        waiting = {"approval_id": ticket.id, "status": ticket.status, "expires_at": ticket.expires_at}
+        ctx.recorder.step_finished(run_id, self.step, status="waiting", summary=waiting)
         ctx.recorder.note(
             run_id, "approval.waiting", {"step": self.step, "approval_id": ticket.id, "expires_at": ticket.expires_at}
         )

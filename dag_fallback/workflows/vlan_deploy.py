@@ -117,7 +117,13 @@ async def notify(state: Any, runtime: Runtime[WorkflowContext]) -> dict[str, Any
     label = f"VLAN {svc['name']} ({svc['vid']})"
     final = {d: DeviceResult.from_dict(r) for d, r in state.get("data", {}).get("final", {}).items()}
     for device, r in state.get("results", {}).get("compensate", {}).items():
-        final[device] = DeviceResult.from_dict(r) if r["outcome"] == "compensated" else final[device]
+        before = final[device]
+        if r["outcome"] == "compensated":
+            final[device] = DeviceResult(
+                device, "compensated", error=f"rolled back after: {before.error}", changed=True
+            )
+        else:
+            final[device] = DeviceResult.fail(device, f"{before.error}; rollback failed: {r.get('error')}", "permanent")
     failure = state.get("failure")
     ok = sum(1 for r in final.values() if r.succeeded)
     if failure and failure["kind"] == FailureKind.ESCALATED:

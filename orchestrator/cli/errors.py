@@ -13,6 +13,7 @@ _USER_ERRORS: list[tuple[str, str]] = [
     ("evals.errors", "EvalError"),
     ("guardrails.errors", "GuardrailError"),
     ("mcp_servers.errors", "McpSetupError"),
+    ("orchestrator.runs.errors", "RunError"),
 ]
 
 

@@ -1,0 +1,127 @@
+"""`netorch run WORKFLOW`: start a workflow and follow it live (steps and per-device counts)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.live import Live
+
+from orchestrator.cli.common import JsonOpt, console, fail, print_json, state
+from orchestrator.cli.runs_cmd import actor_of, render_run, render_steps, run_dict
+from orchestrator.config import Settings
+from orchestrator.runs import Run, RunStatus, Trigger
+
+__all__ = ["drive", "follow", "parse_params", "register"]
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """``k=v`` pairs; values are read as YAML scalars, so ``wave_size=10`` is an integer."""
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            fail(f"bad --param '{pair}' (expected key=value)")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        params[key.strip()] = raw if isinstance(value, dict | list) else value
+    return params
+
+
+async def follow(task: asyncio.Task[Run], rt: Any, run_id: str | Callable[[], str]) -> None:
+    """Redraw the steps table (status, per-device counts) until the run task ends; for terminals."""
+
+    def table() -> Any:
+        return render_steps(rt.runs.steps(run_id() if callable(run_id) else run_id))
+
+    with Live(table(), console=console, refresh_per_second=8, transient=True) as live:
+        while not task.done():
+            await asyncio.wait({task}, timeout=0.2)
+            live.update(table())
+
+
+async def drive(
+    settings: Settings,
+    config_path: str | None,
+    *,
+    actor: str,
+    wait: bool,
+    json_out: bool,
+    run_id: str | None = None,
+    start: dict[str, Any] | None = None,
+) -> Run:
+    """Create (``start``) or load (``run_id``) a run, drive it here, then print it; exit 1 if it failed."""
+    from orchestrator.runtime import open_runtime
+
+    async with open_runtime(settings, config_path) as rt:
+        if start is not None:
+            try:
+                result = rt.runner.create(
+                    start["workflow"], start["params"], trigger=start["trigger"], dry_run=start["dry_run"]
+                )
+            except ValueError as exc:  # dag_fallback.definition.InvalidParams: one line naming the parameter
+                fail(str(exc))
+            run = result.run
+            if not result.created and not json_out:
+                key = start["trigger"].dedup_key
+                console.print(f"dedup key {key!r} matches run {run.id} ({result.dedup}): not started again")
+        else:
+            run = rt.runs.get(run_id or "")
+        if run.active:
+            task = asyncio.create_task(rt.runner.execute(run, actor=actor, wait_approval=wait))
+            if console.is_terminal and not json_out:
+                console.print(f"run {run.id}: {run.name} {run.version}")
+                await follow(task, rt, run.id)
+            run = await task
+        steps, devices = rt.runs.steps(run.id), rt.runs.devices(run.id)
+    if json_out:
+        print_json(run_dict(run, steps, [d for d in devices if d.step == "result"]))
+    else:
+        console.print(render_run(run, steps, devices))
+        if run.status is RunStatus.WAITING and run.waiting_on:
+            approval = run.waiting_on.get("approval_id")
+            console.print(
+                f"\nWaiting for approval {approval}. Decide with `netorch approve {approval}` (or `netorch reject`),"
+                f" then continue with `netorch runs resume {run.id}`."
+            )
+    if run.status in (RunStatus.FAILED, RunStatus.CANCELLED):
+        raise typer.Exit(1)
+    return run
+
+
+def run(
+    ctx: typer.Context,
+    workflow: Annotated[str, typer.Argument(help="Workflow name: vlan_deploy, drift_remediation, compliance_scan.")],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="Workflow input as key=value (repeat).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute per-device diffs; change nothing.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="Also wait here for approvals, until the run ends.")] = False,
+    dedup_key: Annotated[str | None, typer.Option("--dedup-key", help="Runs sharing a key are one run.")] = None,
+    actor: Annotated[str | None, typer.Option("--as", help="Who triggers (default: $NETORCH_USER or OS user).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Run a workflow here until it ends or waits for an approval (`--wait` keeps waiting).
+
+    Example: netorch run vlan_deploy -p service=app-payments -p canary=1 -p wave_size=4
+    """
+    who = actor_of(actor)
+    start = {
+        "workflow": workflow,
+        "params": parse_params(param or []),
+        "dry_run": dry_run,
+        "trigger": Trigger(source="cli", actor=who, dedup_key=dedup_key),
+    }
+    asyncio.run(
+        drive(state(ctx).settings, state(ctx).config_path, actor=who, wait=wait, json_out=json_out, start=start)
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the top-level `run` command."""
+    app.command("run")(run)

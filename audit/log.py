@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -22,17 +21,16 @@ from typing import Any
 from audit.anchor import Anchor
 from audit.base import CheckpointSink
 from audit.checkpoint import Checkpoint
-from audit.errors import AuditError, CheckpointNotFound, InvalidEntry, KeyProblem, RecordNotFound, SinkError
+from audit.entry import Prepared, prepare_entry, record_filters
+from audit.errors import AuditError, CheckpointNotFound, KeyProblem, RecordNotFound, SinkError
 from audit.group import GroupCommitter
 from audit.keys import SigningKey, VerifyKey, load_signing_key, resolve_signing_key
 from audit.merkle import consistency_path, inclusion_path, tree_root
-from audit.payload import prepare_payload
 from audit.proofs import consistency_document, inclusion_document
 from audit.record import (
     AuditRecord,
     body_from,
     chain_hash,
-    check_kind,
     encode_fields,
     format_ts,
     leaf_from,
@@ -45,37 +43,6 @@ from audit.verify import CheckpointSource, VerifyReport, verify_store
 
 __all__ = ["AuditLog"]
 
-_ENTRY_KEYS = frozenset({"kind", "actor", "payload", "run_id", "definition", "version"})
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    kind: str
-    actor: str
-    run_id: str | None
-    definition: str | None
-    version: str | None
-    payload: dict[str, Any]
-    payload_json: str
-
-
-def _optional_text(name: str, value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise InvalidEntry(f"{name} must be a string or None, not {type(value).__name__} {value!r}")
-
-
-def _since_text(since: datetime | str) -> str:
-    """A bound comparable with stored timestamps (fixed-width UTC text)."""
-    if isinstance(since, str):
-        try:
-            since = datetime.fromisoformat(since.replace("Z", "+00:00"))
-        except ValueError:
-            raise AuditError(f"invalid time {since!r} (expected ISO 8601, e.g. 2026-11-28T14:00:00Z)") from None
-    if since.tzinfo is None:
-        raise AuditError(f"time {since.isoformat()!r} has no timezone (add Z or +00:00)")
-    return format_ts(since.timestamp())
-
 
 class AuditLog:
     """The audit store of one netorch home; safe to share between threads and processes."""
@@ -83,7 +50,7 @@ class AuditLog:
     def __init__(self, store: Store, sink: CheckpointSink, redactor: Redactor, anchor: Anchor) -> None:
         self._store, self.sink, self._redactor, self._anchor = store, sink, redactor, anchor
         self._clock = anchor.clock
-        self._group: GroupCommitter[_Prepared, AuditRecord] = GroupCommitter(self._commit)
+        self._group: GroupCommitter[Prepared, AuditRecord] = GroupCommitter(self._commit)
         self._appended_unanchored = False
         self._closed = False
 
@@ -181,28 +148,10 @@ class AuditLog:
 
     # -- appending ------------------------------------------------------------------------------
 
-    def _prepare(self, entry: Mapping[str, Any]) -> _Prepared:
-        unknown = sorted(set(entry) - _ENTRY_KEYS)
-        if unknown:
-            raise InvalidEntry(f"unknown audit entry field {unknown[0]!r} (expected {', '.join(sorted(_ENTRY_KEYS))})")
-        actor = entry.get("actor")
-        if not isinstance(actor, str) or not actor.strip():
-            raise InvalidEntry(f"actor must be a non-empty string such as 'user:alice', not {actor!r}")
-        version = entry.get("version")
-        if isinstance(version, int) and not isinstance(version, bool):
-            version = str(version)  # stored as text; the hash must not depend on the column type
-        payload, payload_json = prepare_payload(entry.get("payload"), self._redactor)
-        return _Prepared(
-            kind=check_kind(entry.get("kind")),
-            actor=actor,
-            run_id=_optional_text("run_id", entry.get("run_id")),
-            definition=_optional_text("definition", entry.get("definition")),
-            version=_optional_text("version", version),
-            payload=payload,
-            payload_json=payload_json,
-        )
+    def _prepare(self, entry: Mapping[str, Any]) -> Prepared:
+        return prepare_entry(entry, self._redactor)
 
-    def _commit(self, prepared: Sequence[_Prepared]) -> list[AuditRecord]:
+    def _commit(self, prepared: Sequence[Prepared]) -> list[AuditRecord]:
         """Write prepared entries in one transaction; chain them to the head under the write lock."""
         if not prepared:
             return []
@@ -326,31 +275,6 @@ class AuditLog:
 
     # -- reading --------------------------------------------------------------------------------
 
-    def _filters(
-        self, run_id: str | None, kind: str | None, since: datetime | str | None, after_seq: int | None
-    ) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if run_id is not None:
-            clauses.append("run_id = ?")
-            params.append(run_id)
-        if kind is not None:
-            prefix = kind[:-1] if kind.endswith("*") else kind
-            if prefix.endswith("."):
-                # A half-open range on the indexed column: every kind starting with the prefix.
-                clauses.append("kind >= ? AND kind < ?")
-                params += [prefix, prefix[:-1] + "/"]
-            else:
-                clauses.append("kind = ?")
-                params.append(prefix)
-        if since is not None:
-            clauses.append("ts >= ?")
-            params.append(_since_text(since))
-        if after_seq is not None:
-            clauses.append("seq > ?")
-            params.append(after_seq)
-        return " AND ".join(clauses), params
-
     def records(
         self,
         *,
@@ -362,7 +286,7 @@ class AuditLog:
         newest_first: bool = False,
     ) -> list[AuditRecord]:
         """Records matching every given filter, in seq order (``kind`` ``"run.*"`` matches a prefix)."""
-        where, params = self._filters(run_id, kind, since, after_seq)
+        where, params = record_filters(run_id=run_id, kind=kind, since=since, after_seq=after_seq)
         rows = self._store.select(where, params, order="seq DESC" if newest_first else "seq", limit=limit)
         return [record_from_row(row) for row in rows]
 

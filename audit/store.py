@@ -61,7 +61,7 @@ class Store:
         busy_timeout: float = 30.0,
         trace: Callable[[str], None] | None = None,
     ) -> None:
-        self.path = path
+        self.path, self.busy_timeout = path, busy_timeout
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             # isolation_level=None: we issue BEGIN ourselves, the driver must not open transactions.
@@ -105,14 +105,18 @@ class Store:
 
     @contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: every query inside sees the same state of the log."""
-        with self.lock:
-            self.conn.execute("BEGIN")
-            try:
-                yield self.conn
-            finally:
-                if self.conn.in_transaction:
-                    self.conn.execute("COMMIT")
+        """A read transaction on a connection of its own, so that every query inside sees one state.
+
+        Its own connection (WAL) means appenders on the shared one are never blocked while a long
+        verification runs.
+        """
+        conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout, isolation_level=None)
+        try:
+            conn.execute("BEGIN")
+            yield conn
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
 
     @staticmethod
     def head(conn: sqlite3.Connection) -> tuple[int, str, str]:

@@ -140,7 +140,7 @@ def http_endpoint() -> Iterator[tuple[str, list[dict], list[int]]]:
             pass
 
     server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/checkpoints", received, statuses
     server.shutdown()

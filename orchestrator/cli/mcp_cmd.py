@@ -165,6 +165,7 @@ async def _list_tools(ctx: typer.Context) -> list[dict[str, str]]:
 
 
 async def _call(ctx: typer.Context, tool: str, args: dict[str, Any]) -> tuple[bool, Any]:
+    from mcp_servers.errors import format_tool_error, parse_tool_error
     from orchestrator.mcp_wiring import open_clients
 
     loaded = state(ctx).loaded()
@@ -176,7 +177,7 @@ async def _call(ctx: typer.Context, tool: str, args: dict[str, Any]) -> tuple[bo
             result = await clients.call_tool("wait_job", {"job_id": job_id, "timeout_s": 600})
         text = "".join(getattr(block, "text", "") for block in result.content)
         if result.is_error:
-            return False, text
+            return False, format_tool_error(*parse_tool_error(text))
         return True, result.structured_content if result.structured_content is not None else text
 
 

@@ -14,6 +14,8 @@ _USER_ERRORS: list[tuple[str, str]] = [
     ("guardrails.errors", "GuardrailError"),
     ("mcp_servers.errors", "McpSetupError"),
     ("orchestrator.runs.errors", "RunError"),
+    ("agent.errors", "AgentError"),
+    ("orchestrator.router", "RouterError"),
 ]
 
 

@@ -203,7 +203,7 @@ def coerce_params(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
     if kind == "push_fails":
         if clean["mode"] == "permanent" and clean["count"] is not None:
             raise BadParameter("bad parameter count for fault 'push_fails': mode 'permanent' takes no count")
-        if clean["count"] is None:
+        if clean["count"] is None and clean["mode"] != "permanent":
             clean["count"] = 1 if clean["mode"] == "transient" else 0
     return clean
 

@@ -80,6 +80,7 @@ def test_http_server_serves_metrics(lab: Lab) -> None:
         for path, status in (("/nope", 404), ("/metrics?device=zz-9", 400)):
             with pytest.raises(urllib.error.HTTPError) as raised:
                 urllib.request.urlopen(f"{server.url}{path}", timeout=10)
+            raised.value.close()
             assert raised.value.code == status
     finally:
         server.shutdown()

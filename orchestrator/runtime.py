@@ -25,13 +25,16 @@ from dag_fallback.definition import WorkflowDefinition
 from dag_fallback.gateway import GatewayApprovalDesk, GatewayToolCaller
 from dag_fallback.notify import Notifier, build_notifier
 from dag_fallback.workflows import WORKFLOWS
+from guardrails.approval_store import SqliteApprovalStore
 from guardrails.approvals import Approvals
 from guardrails.caller import Caller
 from guardrails.gateway import ToolGateway
+from guardrails.locks import SqliteLockStore
 from guardrails.policy import Policy
+from guardrails.usage import SqliteUsageStore
 from orchestrator.audit_wiring import open_audit_log
 from orchestrator.config import Settings
-from orchestrator.guardrails_wiring import build_gateway, open_database, settings_policy
+from orchestrator.guardrails_wiring import open_database, settings_policy
 from orchestrator.mcp_wiring import open_clients
 from orchestrator.runs import Run, RunKind, RunService, SqliteRunStore
 from orchestrator.runs.routing import AlertRouter, Route, execute_investigation
@@ -120,7 +123,19 @@ async def open_runtime(
         stack.callback(audit.close)
         clients = await stack.enter_async_context(open_clients(settings, config_path))
         policy = settings_policy(settings)
-        gateway = build_gateway(settings, clients, audit, policy=policy, db=open_database(settings))
+        db = open_database(settings)
+        # Built here rather than by build_gateway so the gateway shares the runtime's clock: approval
+        # deadlines then move with an injected clock in tests.
+        gateway = ToolGateway(
+            clients,
+            audit=audit,
+            policy=policy,
+            approvals=SqliteApprovalStore(db),
+            locks=SqliteLockStore(db),
+            usage=SqliteUsageStore(db),
+            dry_run=settings.guardrails.dry_run,
+            clock=wall.now,
+        )
         store = SqliteRunStore(settings.data_path(settings.runs.db, "runs.db"))
         stack.callback(store.close)
         runs = RunService(store, audit, dedup_window_seconds=settings.runs.dedup_window_seconds)

@@ -49,9 +49,15 @@ def check_exposure(settings: Settings, host: str) -> str | None:
 
 
 def background_tasks(door: FrontDoor, *, sweep_seconds: float = 10.0) -> list[BackgroundTask]:
-    """Intake recovery (now and then every ``sweep_seconds``), the scheduler and the queue consumer."""
+    """Resume orphaned runs, intake recovery (now and every ``sweep_seconds``), schedules and the queue."""
 
     async def sweep(stop: asyncio.Event) -> None:
+        from orchestrator.intake.launcher import BackgroundLauncher
+
+        if isinstance(door.launcher, BackgroundLauncher):
+            resumed = await door.launcher.resume_active()
+            if resumed:
+                log.info("resuming %d run(s) left active by the previous process", len(resumed))
         while not stop.is_set():
             try:
                 started = await door.dispatcher.recover()

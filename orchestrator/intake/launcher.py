@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from orchestrator.intake.dispatcher import StartRejected
-from orchestrator.runs import Run, RunKind, RunService, Trigger
+from orchestrator.runs import Run, RunError, RunKind, RunService, StartResult, Trigger
 
 __all__ = ["BackgroundLauncher", "Execute"]
 
@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 Execute = Callable[[Run], Awaitable[None]]
 """Drive a stored run to its end (the composition root's workflow runner or agent)."""
+
+Create = Callable[[str, str, dict[str, Any], Trigger], StartResult]
+"""Validate and store a run: ``create(kind, name, input, trigger)`` (e.g. WorkflowRunner.create)."""
 
 
 class BackgroundLauncher:
@@ -34,33 +37,64 @@ class BackgroundLauncher:
         versions: Mapping[str, str],
         *,
         investigation_version: str = "agent",
+        create: Create | None = None,
     ) -> None:
         self.runs = runs
         self._execute = execute
         self._versions = dict(versions)
         self._investigation_version = investigation_version
+        self._create = create or self._store
         self.tasks: set[asyncio.Task[None]] = set()
 
     def workflows(self) -> Sequence[str]:
         """Names of the workflows that can be started."""
         return sorted(self._versions)
 
-    async def launch(self, *, kind: str, name: str, input: dict[str, Any], trigger: Trigger) -> str:
-        """Store the run (or find the one its dedup key matches) and start executing a new one."""
+    def _store(self, kind: str, name: str, input: dict[str, Any], trigger: Trigger) -> StartResult:
+        """The default create: store the input as given (workflows validate it when they run)."""
         if kind == "workflow":
-            if name not in self._versions:
-                raise StartRejected(f"unknown workflow '{name}' (known: {', '.join(self.workflows())})")
             version, run_kind = self._versions[name], RunKind.WORKFLOW
         else:
             version, run_kind = self._investigation_version, RunKind.INVESTIGATION
-        result = await asyncio.to_thread(
-            self.runs.start, name=name, version=version, input=input, trigger=trigger, kind=run_kind
-        )
+        return self.runs.start(name=name, version=version, input=input, trigger=trigger, kind=run_kind)
+
+    async def launch(self, *, kind: str, name: str, input: dict[str, Any], trigger: Trigger) -> str:
+        """Store the run (or find the one its dedup key matches) and start executing a new one.
+
+        Raises:
+            StartRejected: unknown workflow or invalid input (retrying the same trigger cannot help).
+        """
+        if kind == "workflow" and name not in self._versions:
+            raise StartRejected(f"unknown workflow '{name}' (known: {', '.join(self.workflows())})")
+        try:
+            result = await asyncio.to_thread(self._create, kind, name, input, trigger)
+        except (ValueError, RunError) as exc:  # pydantic's ValidationError and InvalidParams are ValueErrors
+            raise StartRejected(str(exc).splitlines()[0]) from None
         if result.created:
-            task = asyncio.create_task(self._run(result.run), name=f"run {result.run.id}")
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+            self._spawn(result.run)
         return result.run.id
+
+    async def resume_active(self) -> list[str]:
+        """Execute again every run left pending, running or waiting by a previous process.
+
+        The embedded default is one serving process, so at its start every active run is an orphan
+        of the last one; the executor resumes each from its checkpoint without redoing finished work.
+        """
+        from orchestrator.runs import ACTIVE
+
+        executing = {t.get_name() for t in self.tasks}
+        resumed: list[str] = []
+        for status in sorted(ACTIVE):
+            for run in await asyncio.to_thread(self.runs.list_runs, status=status, limit=10_000):
+                if f"run {run.id}" not in executing:
+                    self._spawn(run)
+                    resumed.append(run.id)
+        return resumed
+
+    def _spawn(self, run: Run) -> None:
+        task = asyncio.create_task(self._run(run), name=f"run {run.id}")
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     async def _run(self, run: Run) -> None:
         try:

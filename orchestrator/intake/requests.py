@@ -24,7 +24,10 @@ class StartRequest(BaseModel):
     investigation: str | None = Field(
         None, min_length=1, max_length=4000, description="What to investigate, e.g. 'b-acc-03 Gi1/0/5 is down'."
     )
-    input: dict[str, Any] = Field(default_factory=dict, description="Workflow input, or context for the agent.")
+    input: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Workflow input (`dry_run: true` asks for a dry run), or context for the agent.",
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> StartRequest:

@@ -48,6 +48,38 @@ class _RouterAdapter:
         return Route(str(getattr(kind, "value", kind)), str(found.name), dict(getattr(found, "input", {}) or {}))
 
 
+INVESTIGATION_VERSION = "agent"
+
+
+def _creator(rt: Any) -> Any:
+    """Workflows are created by the runner (it validates params and stores ``{params, dry_run}``)."""
+    from orchestrator.runs import RunKind
+
+    def create(kind: str, name: str, input: dict[str, Any], trigger: Any) -> Any:
+        if kind == "workflow":
+            params = dict(input)
+            dry_run = bool(params.pop("dry_run", False))
+            return rt.runner.create(name, params, trigger=trigger, dry_run=dry_run)
+        return rt.runs.start(
+            name=name, version=INVESTIGATION_VERSION, input=input, trigger=trigger, kind=RunKind.INVESTIGATION
+        )
+
+    return create
+
+
+def _executor(rt: Any) -> Any:
+    """A served workflow keeps waiting for its approvals (decided over the API, chat or IDE) in the server."""
+    from orchestrator.runs import RunKind
+
+    async def execute(run: Any) -> None:
+        if run.kind is RunKind.WORKFLOW and hasattr(rt, "runner"):
+            await rt.runner.execute(run, wait_approval=True)
+        else:
+            await rt.execute(run)
+
+    return execute
+
+
 @asynccontextmanager
 async def open_front_door(settings: Settings) -> AsyncIterator[FrontDoor]:
     """The FrontDoor over the runtime's services; runs still executing are cancelled on exit."""
@@ -58,7 +90,9 @@ async def open_front_door(settings: Settings) -> AsyncIterator[FrontDoor]:
             raise
         raise IntakeError("the composition root orchestrator/runtime.py is not available yet") from None
     async with runtime.open_runtime(settings) as rt:
-        launcher = BackgroundLauncher(rt.runs, rt.execute, dict(rt.workflows))
+        launcher = BackgroundLauncher(
+            rt.runs, _executor(rt), dict(rt.workflows), investigation_version=INVESTIGATION_VERSION, create=_creator(rt)
+        )
         door = FrontDoor(
             settings=settings,
             store=SqliteIntakeStore(intake_db_path(settings)),

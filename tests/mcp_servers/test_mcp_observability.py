@@ -90,3 +90,13 @@ async def test_query_metrics(clients: BlockClients, lab: Any) -> None:
     assert none["status"] == "no_data"
     code, message = await call_error(clients, "query_metrics", query="rate(x[5m])")
     assert code is ErrorCode.INVALID_ARGUMENT and "rate(x[5m])" in message
+
+
+async def test_large_results_are_capped_unless_asked(clients: BlockClients) -> None:
+    """A device's series number in the hundreds: one call returns the default page, not all of them."""
+    first = await call(clients, "query_metrics", query='{device="a-acc-01"}')
+    assert first["total"] > 100 and len(first["items"]) == 50 and first["next_offset"] == 50
+    bigger = await call(clients, "query_metrics", query='{device="a-acc-01"}', limit=500)
+    assert len(bigger["items"]) == min(500, first["total"])
+    code, _ = await call_error(clients, "query_metrics", query='{device="a-acc-01"}', limit=5000)
+    assert code is ErrorCode.INVALID_ARGUMENT

@@ -67,16 +67,19 @@ class ToolRunner:
         return spec is None or not spec.read_only
 
     def prepare(self, name: str, arguments: dict[str, Any], *, run_id: str, call_id: str) -> dict[str, Any]:
-        """Arguments as sent: a launched job gets an idempotency key tied to this run and call.
+        """Arguments as sent: a launched job gets an idempotency key tied to this run and call, a hand-off its run.
 
         The key is derived, not random, so a resumed investigation that repeats the call replays the
         job instead of changing the device twice.
         """
         spec = self._specs.get(name)
         props = (spec.input_schema.get("properties") or {}) if spec else {}
-        if "idempotency_key" in props and not arguments.get("idempotency_key"):
-            return {**arguments, "idempotency_key": f"{run_id}/{call_id}"}
-        return dict(arguments)
+        sent = dict(arguments)
+        if "idempotency_key" in props and not sent.get("idempotency_key"):
+            sent["idempotency_key"] = f"{run_id}/{call_id}"
+        if "parent_run_id" in props:
+            sent["parent_run_id"] = run_id  # never the model's word: a hand-off names the real investigation
+        return sent
 
     async def call(
         self,

@@ -68,6 +68,9 @@ class Notes:
 
     def concern(self, device: str, interface: str | None = None) -> None:
         """Mark a device (and interface) as affected."""
+        if interface is None and any(a.device == device for a in self.affected):
+            return
+        self.affected = [a for a in self.affected if not (a.device == device and a.interface is None)]
         entry = Affected(device=device, interface=interface)
         if entry not in self.affected:
             self.affected.append(entry)

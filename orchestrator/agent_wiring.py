@@ -1,0 +1,228 @@
+"""Build the incident agent from Settings and run investigations as runs.
+
+    async with open_runtime(settings) as rt:
+        run = start_investigation(rt, {"question": "why is b-acc-03 down?"}, actor="alice").run
+        run = await run_investigation(rt, run, on_event=print)      # waits, or ends with the Finding
+
+Investigations are runs of kind ``investigation``: the trigger is the run's input, the Finding its
+outcome (with tokens and cost), and the agent's graph shares the runtime's checkpointer, so a run
+waiting for an approval resumes in any process. The agent calls tools through a gateway that also
+offers ``start_workflow`` (agent → workflow hand-off); ``escalate_to_investigation`` is the other
+direction (workflow → agent).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from agent.budgets import Budgets
+from agent.errors import AgentError, ModelConfigError
+from agent.intake import normalise
+from agent.investigation import EventSink, Investigator
+from agent.models.base import ModelBackend
+from agent.models.registry import MODEL_BACKENDS, create_model
+from agent.workflow_tool import StartWorkflowInput, WithWorkflowTool
+from guardrails.gateway import ToolGateway
+from orchestrator.config import Settings
+from orchestrator.runs import Run, RunFailure, RunKind, RunStatus, StartResult, Trigger
+
+if TYPE_CHECKING:
+    from orchestrator.runtime import Runtime
+
+__all__ = [
+    "AGENT_VERSION",
+    "RuntimeWorkflowStarter",
+    "agent_gateway",
+    "budgets_from",
+    "build_investigator",
+    "escalate_to_investigation",
+    "model_from",
+    "run_investigation",
+    "start_investigation",
+]
+
+AGENT_VERSION = "0.1.0"
+log = logging.getLogger(__name__)
+
+
+def budgets_from(settings: Settings) -> Budgets:
+    """The per-investigation budgets of ``agent.*``."""
+    cfg = settings.agent
+    return Budgets(
+        max_steps=cfg.max_steps,
+        max_tool_calls=cfg.max_tool_calls,
+        max_tokens=cfg.max_tokens,
+        max_seconds=cfg.max_seconds,
+    )
+
+
+def model_from(settings: Settings, name: str | None = None) -> ModelBackend:
+    """The model backend: ``name`` (``heuristic``, ``anthropic``, ``scripted:FILE``) or ``agent.model``.
+
+    ``agent.options`` apply only to the backend they were written for.
+    """
+    chosen = name or settings.agent.model
+    if chosen.startswith("scripted:"):
+        return create_model("scripted", {"file": chosen.split(":", 1)[1]})
+    if chosen == "scripted" and "file" not in settings.agent.options and "turns" not in settings.agent.options:
+        raise ModelConfigError("the scripted model needs a script: use --model scripted:FILE")
+    if chosen not in MODEL_BACKENDS:
+        raise AgentError(f"unknown model '{chosen}' (expected heuristic, anthropic or scripted:FILE)")
+    options = settings.agent.options if chosen == settings.agent.model else {}
+    return create_model(chosen, options)
+
+
+def _digest(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+class RuntimeWorkflowStarter:
+    """Starts the runtime's workflows for the agent; a repeated hand-off finds the same run (dedup)."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def workflows(self) -> Mapping[str, str]:
+        """Startable workflows and their versions."""
+        return self.rt.workflows
+
+    async def start_workflow(self, request: StartWorkflowInput) -> dict[str, Any]:
+        """Create the workflow run and drive it until it ends or waits; note the hand-off on the investigation."""
+        parent = request.parent_run_id
+        trigger = Trigger(
+            source="agent",
+            actor=f"agent:{parent or 'unknown'}",
+            event_id=parent,
+            dedup_key=f"handoff:{parent}:{request.workflow}:{_digest(request.params)}",
+        )
+        result = self.rt.runner.create(request.workflow, request.params, trigger=trigger)
+        run = result.run
+        if result.created:
+            run = await self.rt.runner.execute(run)
+        if parent:
+            self.rt.runs.note(
+                parent,
+                "run.handed_off",
+                {"workflow": request.workflow, "run_id": run.id, "reason": request.reason, "status": run.status.value},
+            )
+        return {"run_id": run.id, "workflow": request.workflow, "status": run.status.value, "created": result.created}
+
+
+def agent_gateway(rt: Runtime) -> ToolGateway:
+    """A gateway like the runtime's (same policy, stores and audit) whose catalogue adds ``start_workflow``."""
+    base = rt.gateway
+    return ToolGateway(
+        WithWorkflowTool(base.clients, RuntimeWorkflowStarter(rt)),
+        audit=base.audit,
+        policy=base.policy,
+        approvals=base.approvals.store,
+        locks=base.locks,
+        usage=base.usage,
+        dry_run=base.dry_run,
+    )
+
+
+def build_investigator(rt: Runtime, *, model: str | None = None) -> Investigator:
+    """The agent over the runtime: its gateway (plus start_workflow), checkpointer, audit and budgets."""
+    return Investigator(
+        agent_gateway(rt),
+        model_from(rt.settings, model),
+        budgets=budgets_from(rt.settings),
+        history=rt.audit,
+        checkpointer=rt.checkpointer,
+        settle_s=rt.settings.agent.settle_seconds,
+    )
+
+
+def start_investigation(
+    rt: Runtime, trigger: Mapping[str, Any], *, actor: str, source: str = "cli", model: str | None = None
+) -> StartResult:
+    """Store a pending investigation run; an alert's dedup key is its incident id (a resend finds the run)."""
+    incident = normalise(trigger)
+    dedup = incident.id if incident.source != "question" else None
+    chosen = model or rt.settings.agent.model
+    return rt.runs.start(
+        name=incident.title,
+        version=f"{AGENT_VERSION}+{chosen.split(':', 1)[0]}",
+        input={**dict(trigger), "model": chosen},
+        trigger=Trigger(source=source, actor=actor, event_id=incident.id, dedup_key=dedup),
+        kind=RunKind.INVESTIGATION,
+        definition={"agent": AGENT_VERSION, "model": chosen},
+    )
+
+
+async def run_investigation(
+    rt: Runtime, run: Run, *, model: str | None = None, on_event: EventSink | None = None, actor: str = "netorch"
+) -> Run:
+    """Drive an investigation run until it concludes (Finding stored as outcome) or waits for an approval."""
+    investigator = build_investigator(rt, model=model or _model_of(run))
+    try:
+        if run.status is RunStatus.PENDING:
+            rt.runs.transition(run.id, RunStatus.RUNNING, actor=actor, reason="started")
+            result = await investigator.start(run.input, run_id=run.id, on_event=on_event)
+        else:
+            rt.runs.transition(run.id, RunStatus.RUNNING, actor=actor, reason=f"resumed by {actor}")
+            result = await investigator.resume(run.id, {"resumed_by": actor}, on_event=on_event)
+    except AgentError as exc:
+        return rt.runs.transition(run.id, RunStatus.FAILED, failure=RunFailure(kind="internal", message=str(exc)))
+    finally:
+        await investigator.aclose()
+    if result.status == "waiting":
+        return rt.runs.transition(run.id, RunStatus.WAITING, waiting_on=dict(result.waiting or {}))
+    assert result.finding is not None
+    finding = result.finding
+    if finding.escalation.needed:
+        rt.runs.note(
+            run.id,
+            "run.escalated",
+            {
+                "root_cause": finding.root_cause.value,
+                "reason": finding.escalation.reason,
+                "human_action": finding.escalation.human_action,
+            },
+        )
+    outcome = {
+        "result": "concluded",
+        "root_cause": finding.root_cause.value,
+        "escalation_needed": finding.escalation.needed,
+        "tokens": finding.usage.total_tokens,
+        "cost_usd": finding.usage.cost_usd,
+        "finding": finding.model_dump(mode="json"),
+    }
+    return rt.runs.transition(run.id, RunStatus.SUCCEEDED, outcome=outcome)
+
+
+def _model_of(run: Run) -> str | None:
+    """The model an investigation started with, so a resume (maybe in another process) uses the same one."""
+    model = run.input.get("model")
+    return str(model) if model else None
+
+
+async def escalate_to_investigation(
+    rt: Runtime,
+    workflow_run_id: str,
+    *,
+    error: str,
+    devices: list[str] | None = None,
+    step: str | None = None,
+    on_event: EventSink | None = None,
+) -> Run:
+    """Workflow → agent hand-off: investigate a failure the workflow has no branch for (once per run)."""
+    workflow_run = rt.runs.get(workflow_run_id)
+    spec = {
+        "workflow": workflow_run.name,
+        "run_id": workflow_run.id,
+        "error": error,
+        "devices": list(devices or []),
+        "step": step,
+    }
+    started = start_investigation(rt, {"workflow": spec}, actor=f"workflow:{workflow_run.name}", source="workflow")
+    rt.runs.note(workflow_run.id, "run.escalated_to_agent", {"investigation": started.run.id, "error": error})
+    run = started.run
+    if started.created and run.active:
+        run = await run_investigation(rt, run, on_event=on_event)
+    return run

@@ -13,7 +13,7 @@ import anyio
 from anyio.abc import TaskGroup
 from pydantic import BaseModel, ConfigDict, Field
 
-from mcp_servers.errors import DependencyUnavailable, InvalidArgument
+from mcp_servers.errors import DependencyUnavailable, InvalidArgument, NotFound
 from mcp_servers.executor.jobstore import DeviceOutcome, JobStore, runner_id
 from mcp_servers.executor.lab_templates import LAB_TEMPLATES, LabTemplate, lab_template
 from mcp_servers.executor.models import FINISHED, DeviceStatus, Job, JobDetail, JobTemplate, LaunchRequest
@@ -138,10 +138,19 @@ class LabExecutor:
 
     def _check_targets(self, template: LabTemplate, extra_vars: dict[str, Any], limit: list[str]) -> None:
         """Every device (and, for interface templates, the interface) must exist before anything runs."""
-        for device in limit:
-            # latency() reads the device's own state: it works while the intent store is down,
-            # as an AWX inventory would, and raises UnknownDevice naming an unknown name.
-            self.lab.latency(device)
+        from netlab.errors import IntentUnavailable
+
+        try:
+            known = {d.name for d in self.lab.intent_devices()}
+        except IntentUnavailable:
+            # The executor keeps its own inventory (as AWX does) and must work while the SoT is
+            # down: latency() reads device state only, one device at a time (~0.4 ms each).
+            for device in limit:
+                self.lab.latency(device)
+        else:
+            for device in limit:
+                if device not in known:
+                    raise NotFound(f"unknown device '{device}' (not in the lab inventory)")
         interface = extra_vars.get("interface")
         if interface is not None:
             for device in limit:

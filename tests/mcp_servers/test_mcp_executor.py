@@ -185,3 +185,17 @@ async def test_a_job_outlives_nothing_but_is_never_left_running(slow_spec: Serve
         rerun = await run_job(clients, **launch)
         replayed = {r["device"] for r in rerun["items"] if r["replayed"]}
         assert replayed == set(done) and rerun["job"]["status"] == "successful"
+
+
+async def test_the_executor_works_while_the_sot_is_down(clients: BlockClients, lab: Any) -> None:
+    lab.inject("sot_unavailable")
+    detail = await run_job(clients, template="vlan_deploy", limit=["a-acc-01"], extra_vars={"vid": 220})
+    assert detail["job"]["status"] == "successful"
+    code, message = await call_error(
+        clients, "launch_job", template="vlan_deploy", limit=["a-acc-01", "a-acc-42"], extra_vars={"vid": 220}
+    )
+    assert code is ErrorCode.NOT_FOUND and "a-acc-42" in message
+    restore = await run_job(clients, template="restore_intended_config", limit=["a-acc-01"])
+    item = restore["items"][0]
+    assert item["status"] == "failed" and item["error_class"] == "transient", item
+    assert "source of truth unavailable" in item["error"]

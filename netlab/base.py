@@ -124,7 +124,7 @@ class LabBase:
         ]
 
     def _intended(self, db: sqlite3.Connection, intent: dict[str, Any]) -> Model:
-        return intended_model(intent, self._services(db))
+        return intended_model(intent, self._services(db), baseline=self._baseline(intent["name"], intent))
 
     def _all_faults(self, db: sqlite3.Connection) -> list[FaultRow]:
         return [FaultRow.from_row(r) for r in db.execute("SELECT * FROM fault ORDER BY id")]
@@ -209,7 +209,11 @@ class LabBase:
         return targets
 
     def _snapshot(self, db: sqlite3.Connection, world: World, targets: dict[str, set[str] | None]) -> Snapshot:
-        return {d: statuses(interface_records(self._view(db, d), world, only)) for d, only in targets.items()}
+        return {
+            d: statuses(interface_records(self._view(db, d), world, only))
+            for d, only in targets.items()
+            if only is None or only  # an empty set: nothing on that device can change status
+        }
 
     def _emit_transitions(
         self,
@@ -222,6 +226,8 @@ class LabBase:
     ) -> World:
         """Compare with the state now, log status messages and remember last-change times."""
         world = self._world(db, now)
+        if not before:
+            return world
         for device, old in before.items():
             view = self._view(db, device)
             records = interface_records(view, world, set(old))

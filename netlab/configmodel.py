@@ -68,9 +68,9 @@ def service_applies(service: dict[str, Any], intent: dict[str, Any]) -> bool:
     return not (service.get("role") and service["role"] != intent["role"])
 
 
-def intended_model(intent: dict[str, Any], services: list[dict[str, Any]]) -> Model:
+def intended_model(intent: dict[str, Any], services: list[dict[str, Any]], *, baseline: Model | None = None) -> Model:
     """The configuration the Source of Truth wants: baseline plus the VLAN services in scope."""
-    model = baseline_model(intent)
+    model = copy_model(baseline) if baseline is not None else baseline_model(intent)
     for service in services:
         if service_applies(service, intent):
             add_vlan(model, int(service["vid"]), service["name"])

@@ -42,15 +42,19 @@ class OpsMixin(LabBase):
             meta = self._meta(db)
             view = self._view(db, device)
             world = self._world(db)
-        return self._latency_of(view, world, float(meta["latency_ms"]))
+        return self._latency_of(device, view.latency_ms, world, float(meta["latency_ms"]))
 
-    def _latency_of(self, view: DeviceView, world: World, default_ms: float) -> float:
-        ms = view.latency_ms if view.latency_ms is not None else default_ms
-        for f in world.device_faults(view.name, "slow_device"):
+    def _latency_of(self, device: str, own_ms: float | None, world: World, default_ms: float) -> float:
+        ms = own_ms if own_ms is not None else default_ms
+        for f in world.device_faults(device, "slow_device"):
             ms *= float(f.params["factor"])
-        if world.device_faults(view.name, "high_cpu"):
+        if world.device_faults(device, "high_cpu"):
             ms *= 2.0
         return ms * self._time_factor / 1000.0
+
+    def _own_latency(self, db: sqlite3.Connection, device: str) -> float | None:
+        row = db.execute("SELECT latency_ms FROM device_state WHERE name = ?", (device,)).fetchone()
+        return None if row is None else row[0]
 
     def set_device_latency(self, device: str, latency_ms: float | None) -> None:
         """Set one device's simulated latency in ms (None = the lab default)."""
@@ -172,7 +176,9 @@ class OpsMixin(LabBase):
             clean = self._validate(db, op, device, params)
             replay = self._replay(db, key, op, device, clean) if key else None
             delay = (
-                0.0 if replay else self._latency_of(self._view(db, device), self._world(db), float(meta["latency_ms"]))
+                0.0
+                if replay
+                else self._latency_of(device, self._own_latency(db, device), self._world(db), float(meta["latency_ms"]))
             )
         return clean, replay, delay
 
@@ -208,7 +214,8 @@ class OpsMixin(LabBase):
                     plans.append((device, replay))
                     continue
                 plans.append((device, clean))
-                delay = max(delay, self._latency_of(self._view(db, device), world, float(meta["latency_ms"])))
+                own = self._own_latency(db, device)
+                delay = max(delay, self._latency_of(device, own, world, float(meta["latency_ms"])))
         return plans, delay
 
     def _execute_one(self, op: str, device: str, clean: dict[str, Any], key: str | None, dry_run: bool) -> OpResult:

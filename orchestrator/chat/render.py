@@ -13,6 +13,7 @@ __all__ = ["render_record", "short"]
 def short(value: Any, width: int = 80) -> str:
     """JSON (or text) cut to ``width`` characters."""
     text = value if isinstance(value, str) else json.dumps(value, default=str, separators=(",", ":"))
+    text = " ".join(text.split())  # one line per event, whatever the summary's layout
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

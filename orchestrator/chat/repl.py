@@ -10,10 +10,13 @@ but say how to leave.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import threading
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -73,6 +76,8 @@ class BackgroundLoop:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="netorch-chat-loop", daemon=True)
         self._thread.start()
+        self._release: asyncio.Event | None = None
+        self._holders: list[concurrent.futures.Future[None]] = []
 
     def wait(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run ``coro`` on the loop and wait for it; Ctrl-C cancels it and re-raises."""
@@ -83,8 +88,34 @@ class BackgroundLoop:
             future.cancel()
             raise
 
+    def enter(self, factory: Callable[[], AbstractAsyncContextManager[T]]) -> T:
+        """Enter an async context manager in one task of the loop and hold it open until close().
+
+        anyio (under the MCP clients) requires a context to be exited by the task that entered it.
+        """
+        ready: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        async def hold() -> None:
+            self._release = asyncio.Event()
+            try:
+                async with factory() as value:
+                    ready.set_result(value)
+                    await self._release.wait()
+            except BaseException as exc:
+                if not ready.done():
+                    ready.set_exception(exc)
+                raise
+
+        self._holders.append(asyncio.run_coroutine_threadsafe(hold(), self.loop))
+        return ready.result()
+
     def close(self) -> None:
-        """Cancel what still runs on the loop and stop it."""
+        """Leave held contexts, cancel what still runs on the loop, and stop it."""
+        if self._release is not None:
+            self.loop.call_soon_threadsafe(self._release.set)
+            for holder in self._holders:
+                with contextlib.suppress(Exception):
+                    holder.result(timeout=30)
 
         async def cancel_all() -> None:
             tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]

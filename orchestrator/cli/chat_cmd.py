@@ -47,16 +47,9 @@ def register(app: typer.Typer) -> None:
         else:
             read = tty_reader(settings.home_path / "chat_history")
         loop = BackgroundLoop()
-        opened = open_front_door(settings)
         try:
-            door = loop.wait(opened.__aenter__())
-        except BaseException:
-            loop.close()
-            raise
-        session = ChatSession(door, console, read, who, loop)
-        try:
-            code = session.run()
+            door = loop.enter(lambda: open_front_door(settings))
+            code = ChatSession(door, console, read, who, loop).run()
         finally:
-            loop.wait(opened.__aexit__(None, None, None))
             loop.close()
         raise typer.Exit(code)

@@ -120,9 +120,10 @@ def row_starter(door: FrontDoor) -> Any:
                 kind="workflow", name=name, input=req.get("input", {}), trigger=_trigger(row)
             )
         if row.kind == "investigation":
-            return await door.launcher.launch(
-                kind="investigation", name=str(req["investigation"]), input=req.get("input", {}), trigger=_trigger(row)
-            )
+            text = str(req["investigation"])
+            # The agent reads its trigger from the run input: the question, unless an alert is given.
+            inp = {"question": text, **req.get("input", {})}
+            return await door.launcher.launch(kind="investigation", name=text, input=inp, trigger=_trigger(row))
         if row.kind == "alert":
             alert = req["alert"]
             route = door.router.route(alert)
@@ -134,7 +135,8 @@ def row_starter(door: FrontDoor) -> Any:
                 f"Alertmanager truncated {req['truncatedAlerts']} alert(s) of group {req.get('groupKey') or '?'};"
                 " list the active alerts to find them"
             )
-            return await door.launcher.launch(kind="investigation", name=subject, input=req, trigger=_trigger(row))
+            inp = {"question": subject, **req}
+            return await door.launcher.launch(kind="investigation", name=subject, input=inp, trigger=_trigger(row))
         if row.kind == "alert_resolved":
             return await _annotate_resolved(door, row)
         if row.kind == "change":

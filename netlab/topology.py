@@ -6,8 +6,9 @@ Names and numbering (documented in netlab/README.md):
 - ``core-01`` (IOS-XE) and ``core-02`` (EOS); per building ``<b>-dist-01`` (IOS-XE) and
   ``<b>-dist-02`` (EOS); access switches ``<b>-acc-01`` ... odd numbers IOS-XE, even numbers EOS;
 - access ports ``GigabitEthernet1/0/1-48`` / ``Ethernet1-48``; uplinks ``TenGigabitEthernet1/1/1-2`` /
-  ``Ethernet49-50`` to dist-01 and dist-02; distribution downlinks ``TenGigabitEthernet<m>/0/<p>`` /
-  ``Ethernet<3+m>/<p>``; distribution to core ``FortyGigabitEthernet1/1/1-2`` / ``Ethernet1/1-2``;
+  ``Ethernet49-50`` to dist-01 and dist-02; access switch *n* hangs off distribution port
+  ``TenGigabitEthernet<m>/0/<p>`` / ``Ethernet<m+2>/<p>`` with (m, p) = divmod(n-1, 48) + 1;
+  distribution to core ``FortyGigabitEthernet1/1/1-2`` / ``Ethernet1/1-2``;
 - building VLANs 10 data, 20 voice, 99 mgmt; building number ``n`` (a=1) uses 10.(100+n).0.0/18 for
   data, 10.(100+n).64.0/19 for voice, 10.(100+n).96.0/22 for management (dist .2/.3, access .(10+k));
 - core/distribution links are routed /31s from 10.254.0.0/16.

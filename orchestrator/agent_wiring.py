@@ -159,7 +159,10 @@ async def run_investigation(
     rt: Runtime, run: Run, *, model: str | None = None, on_event: EventSink | None = None, actor: str = "netorch"
 ) -> Run:
     """Drive an investigation run until it concludes (Finding stored as outcome) or waits for an approval."""
-    investigator = build_investigator(rt, model=model or _model_of(run))
+    try:
+        investigator = build_investigator(rt, model=model or _model_of(run))
+    except AgentError as exc:
+        return rt.runs.transition(run.id, RunStatus.FAILED, failure=RunFailure(kind="internal", message=str(exc)))
     try:
         if run.status is RunStatus.PENDING:
             rt.runs.transition(run.id, RunStatus.RUNNING, actor=actor, reason="started")

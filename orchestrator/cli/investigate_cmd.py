@@ -82,7 +82,7 @@ def _decide(rt: Any, waiting: dict[str, Any], who: str) -> bool:
 async def _investigate(
     ctx: typer.Context, trigger: dict[str, Any] | None, resume: str | None, model: str | None, who: str, json_out: bool
 ) -> int:
-    from orchestrator.agent_wiring import run_investigation, start_investigation
+    from orchestrator.agent_wiring import model_from, run_investigation, start_investigation
     from orchestrator.runtime import open_runtime
 
     cli = state(ctx)
@@ -101,6 +101,7 @@ async def _investigate(
                 fail(f"run '{resume}' is a {run.kind.value}, not an investigation (use `netorch runs resume`)")
         else:
             assert trigger is not None
+            await model_from(cli.settings, model).aclose()  # a bad model is a mistake before any run exists
             started = start_investigation(rt, trigger, actor=who, model=model)
             run = started.run
             if not started.created and not json_out:
@@ -138,6 +139,13 @@ async def _investigate(
         elif run.failure is not None:
             fail(f"investigation {run.id} failed: {run.failure.message}")
     return 0
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    """The one error inside the task groups of the MCP clients (so a user's mistake stays one line)."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
 
 
 def register(app: typer.Typer) -> None:
@@ -180,4 +188,8 @@ def register(app: typer.Typer) -> None:
             trigger = {"alert": _load_alert(alert)}
         elif question is not None:
             trigger = {"question": question}
-        raise typer.Exit(asyncio.run(_investigate(ctx, trigger, resume, model, actor_of(identity), json_out)))
+        try:
+            code = asyncio.run(_investigate(ctx, trigger, resume, model, actor_of(identity), json_out))
+        except BaseExceptionGroup as group:
+            raise _unwrap(group) from None
+        raise typer.Exit(code)

@@ -177,6 +177,9 @@ class Expect(_Strict):
             return value
         tagged: list[Any] = []
         for index, item in enumerate(value):
+            if (isinstance(item, dict) and "kind" in item) or isinstance(item, BaseModel):
+                tagged.append(item)  # already tagged: a model, or its dump sent to a worker process
+                continue
             if not (isinstance(item, dict) and len(item) == 1):
                 raise ValueError(f"state[{index}] must be a mapping with one key, e.g. {{interface_oper: {{...}}}}")
             kind, args = next(iter(item.items()))

@@ -126,5 +126,6 @@ class TrialObservation(BaseModel):
     audit_verified: bool | None = None
     audit_problems: list[str] = Field(default_factory=list)
     injected: list[str] = Field(default_factory=list, description="Fault kinds injected, in order.")
-    wall_s: float = 0.0
+    wall_s: float = Field(0.0, description="From the trigger's submission to the end of its runs.")
     error: str | None = None
+    home: str | None = Field(None, description="The trial's NETORCH_HOME, when kept for inspection.")

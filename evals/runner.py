@@ -16,8 +16,9 @@ from typing import Any
 
 from evals.errors import EvalError
 from evals.gates import Gate, check_gates
-from evals.graders import TrialGrade
+from evals.graders import TrialGrade, grade_trial
 from evals.metrics import summarise
+from evals.observation import TrialObservation
 from evals.report import Report
 from evals.scenario import Scenario
 from orchestrator.config import Settings
@@ -111,7 +112,14 @@ def run_suite(
                 for s, t in jobs
             }
             for future in as_completed(futures):
-                finished(TrialGrade.model_validate_json(future.result()))
+                scenario, trial = futures[future]
+                try:
+                    raw = future.result()
+                except Exception as exc:  # a worker that died: this trial failed, the suite goes on
+                    obs = TrialObservation(scenario=scenario.name, trial=trial, error=f"worker: {exc!r}")
+                    finished(grade_trial(scenario, obs))
+                    continue
+                finished(TrialGrade.model_validate_json(raw))
     order = {(s.name, t): i for i, (s, t) in enumerate(jobs)}
     results.sort(key=lambda g: order[(g.scenario, g.trial)])
     rows, suite = summarise(results, {s.name: s.tags for s in scenarios}, wall_s=time.perf_counter() - started)

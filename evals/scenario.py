@@ -83,6 +83,7 @@ class ItsmTrigger(_Strict):
     state: str = Field("approved", description="New state of the ticket; 'approved' starts work.")
     short_description: str | None = None
     requested_by: str | None = None
+    category: str | None = Field(None, description="Request category, e.g. vlan (routing rules may match it).")
     variables: dict[str, Any] = Field(default_factory=dict, description="The request's parameters.")
 
 

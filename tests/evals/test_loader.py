@@ -125,3 +125,9 @@ def test_directories_expand_and_names_are_unique(tmp_path: Path) -> None:
         load_scenarios([one, two])
     with pytest.raises(ScenarioError, match=r"nowhere: no such scenario file or directory"):
         load_scenarios([tmp_path / "nowhere"])
+
+
+def test_scenario_survives_a_round_trip_to_a_worker_process(tmp_path: Path) -> None:
+    scenario = load_scenario(_good(tmp_path))
+    again = type(scenario).model_validate(scenario.model_dump(mode="json"))
+    assert again == scenario

@@ -53,7 +53,8 @@ def _allowed_seqs(conversation: Conversation) -> set[int]:
     seqs = conversation.audit_seqs()
     for outcome in conversation.outcomes():
         if outcome.name == "audit_log" and isinstance(outcome.data, dict):
-            seqs.update(int(c["seq"]) for c in outcome.data.get("changes", []) if isinstance(c, dict) and "seq" in c)
+            for key in ("changes", "failures"):
+                seqs.update(int(c["seq"]) for c in outcome.data.get(key, []) if isinstance(c, dict) and "seq" in c)
     return seqs
 
 

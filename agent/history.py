@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-__all__ = ["CHANGE_TOOLS", "AuditReader", "AuditRecordLike", "AuditWriter", "recent_changes"]
+__all__ = ["CHANGE_TOOLS", "AuditReader", "AuditRecordLike", "AuditWriter", "recent_changes", "recent_failures"]
 
 CHANGE_TOOLS = frozenset({"launch_job", "cancel_job", "start_workflow"})
 
@@ -102,3 +102,27 @@ def recent_changes(
             }
         )
     return changes
+
+
+def recent_failures(
+    history: AuditReader, devices: Sequence[str], *, hours: float = 24.0, limit: int = 10
+) -> list[dict[str, Any]]:
+    """Per-device failures that workflows recorded (``step.devices``) in the last ``hours``, newest first."""
+    since = datetime.now(UTC) - timedelta(hours=hours)
+    wanted = set(devices)
+    found: list[dict[str, Any]] = []
+    for record in history.records(kind="step.devices", since=since):
+        for failure in record.payload.get("failed") or []:
+            if isinstance(failure, Mapping) and failure.get("device") in wanted:
+                found.append(
+                    {
+                        "seq": record.seq,
+                        "ts": record.ts,
+                        "run_id": record.run_id,
+                        "step": record.payload.get("step"),
+                        "device": failure.get("device"),
+                        "error_class": failure.get("error_class"),
+                        "error": failure.get("error"),
+                    }
+                )
+    return list(reversed(found))[:limit]

@@ -9,7 +9,7 @@ Every read goes through the gateway, so each piece of context has an audit seque
 from __future__ import annotations
 
 from agent.conversation import ToolOutcome
-from agent.history import AuditReader, recent_changes
+from agent.history import AuditReader, recent_changes, recent_failures
 from agent.incident import InterfaceRef
 from agent.session import Session
 
@@ -67,6 +67,7 @@ async def gather(session: Session, history: AuditReader | None) -> list[ToolOutc
             results.append(outcome)
     if history is not None and known:
         changes = recent_changes(history, known, exclude_run=session.run_id)
+        failures = recent_failures(history, known)
         results.append(
             ToolOutcome(
                 call_id="sense-audit",
@@ -74,7 +75,7 @@ async def gather(session: Session, history: AuditReader | None) -> list[ToolOutc
                 arguments={"devices": known, "window": "24h"},
                 phase="sense",
                 ok=True,
-                data={"status": "ok" if changes else "no_data", "changes": changes},
+                data={"status": "ok" if changes or failures else "no_data", "changes": changes, "failures": failures},
             )
         )
         session.emit(
@@ -84,7 +85,7 @@ async def gather(session: Session, history: AuditReader | None) -> list[ToolOutc
             arguments={"devices": known},
             ok=True,
             error_code=None,
-            summary=f"{len(changes)} recent change(s)",
+            summary=f"{len(changes)} recent change(s), {len(failures)} recorded device failure(s)",
             audit_seq=None,
         )
     return results

@@ -101,9 +101,11 @@ def _drift(f: Facts, notes: Notes, device: str) -> Step | None:
             escalate=True,
             reason="intent unavailable (dependency_unavailable)",
         )
-    attempts = f.fixes(device, "restore_intended_config")
     fix = launch("restore_intended_config", device)
     if not attempts:
+        failures = _push_history(f, notes, device)
+        if any(x.get("error_class") == "permanent" for x in failures):
+            return _pushes_broken(f, notes, device, failures, "drifts from intent")
         return Ask([fix], f"{device} drifts from intent: restoring the intended configuration.")
     retry = judge_job(f, notes, attempts, fix)
     if retry is not None:
@@ -235,15 +237,42 @@ def _device(f: Facts, notes: Notes, device: str, interfaces: list[str]) -> Step:
     return _leftovers(f, notes, device)
 
 
-def _leftovers(f: Facts, notes: Notes, device: str) -> Step:
-    failed = [c for c in f.recent_changes(device) if c.get("ok") is False]
-    for change in failed[:3]:
+def _push_history(f: Facts, notes: Notes, device: str) -> list[dict[str, Any]]:
+    """Failed pushes to the device recorded in the audit log (workflow outcomes and failed changes), cited."""
+    failures = f.recent_failures(device)
+    for item in failures[:3]:
+        notes.add(
+            f"audit: {item.get('step')} of run {item.get('run_id')} failed on {device} "
+            f"({item.get('error_class')}): {item.get('error')}",
+            None,
+            seq=item.get("seq"),
+        )
+    changes = [c for c in f.recent_changes(device) if c.get("ok") is False]
+    for change in changes[:3]:
         notes.add(
             f"audit: {change.get('tool')} {change.get('template') or ''} by {change.get('actor')} failed "
             f"({change.get('result')})",
             None,
+            seq=change.get("seq"),
         )
-        notes.items[-1] = notes.items[-1].model_copy(update={"audit_seq": change.get("seq")})
+    return failures + changes
+
+
+def _pushes_broken(f: Facts, notes: Notes, device: str, failures: list[dict[str, Any]], what: str) -> Step:
+    errors = "; ".join(sorted({str(x.get("error")) for x in failures if x.get("error")}))[:200] or "see the audit log"
+    return notes.done(
+        RootCause.EXECUTOR_PUSH_FAILURE,
+        f"{device} {what}: recent pushes to it failed permanently ({errors}); pushing again would fail the same way.",
+        confidence=0.8,
+        escalate=True,
+        reason="changes to the device are refused: credentials, session limits or the executor itself",
+        action=f"Restore the executor's access to {device}, then re-run the failed change (the workflow run named in "
+        "the evidence).",
+    )
+
+
+def _leftovers(f: Facts, notes: Notes, device: str) -> Step:
+    failed = _push_history(f, notes, device)
     if failed or f.incident.symptom == "push_failure":
         detail = f.incident.details.get("error") or f.incident.text
         return notes.done(

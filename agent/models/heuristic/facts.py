@@ -193,6 +193,13 @@ class Facts:
             return []
         return [c for c in out.data.get("changes", []) if device in (c.get("targets") or [])]
 
+    def recent_failures(self, device: str) -> list[dict[str, Any]]:
+        """Failures of the device that workflows recorded in the audit log before this investigation."""
+        out = self.latest("audit_log")
+        if out is None or not isinstance(out.data, dict):
+            return []
+        return [f for f in out.data.get("failures", []) if f.get("device") == device]
+
     def alerts(self) -> list[Seen]:
         """Alerts firing, from the latest list_active_alerts."""
         outcome = self.latest("list_active_alerts")

@@ -59,9 +59,12 @@ class Notes:
     items: list[ConcludeEvidence] = field(default_factory=list)
     affected: list[Affected] = field(default_factory=list)
 
-    def add(self, statement: str, source: Seen | ToolOutcome | None, *, suspicious: bool = False) -> None:
-        """Record one observation (duplicates are dropped)."""
-        seq = source.seq if isinstance(source, Seen) else (source.audit_seq if source is not None else None)
+    def add(
+        self, statement: str, source: Seen | ToolOutcome | None, *, suspicious: bool = False, seq: int | None = None
+    ) -> None:
+        """Record one observation (duplicates are dropped); ``seq`` cites an audit record read directly."""
+        if seq is None:
+            seq = source.seq if isinstance(source, Seen) else (source.audit_seq if source is not None else None)
         if any(e.statement == statement for e in self.items):
             return
         self.items.append(ConcludeEvidence(statement=statement, audit_seq=seq, suspicious=suspicious))

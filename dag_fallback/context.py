@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dag_fallback.base import ApprovalDesk, Clock, RunRecorder, SystemClock, ToolCaller
 from dag_fallback.ratelimit import RateLimiter
@@ -17,7 +17,10 @@ from dag_fallback.ratelimit import RateLimiter
 if TYPE_CHECKING:
     from dag_fallback.notify.base import Notifier
 
-__all__ = ["WorkflowContext"]
+__all__ = ["SpawnFn", "WorkflowContext"]
+
+SpawnFn = Callable[[str, dict[str, Any], str, str], Awaitable[str]]
+"""``spawn(workflow, params, dedup_key, parent_run_id) -> run_id``: start a child run in the background."""
 
 
 @dataclass
@@ -33,6 +36,7 @@ class WorkflowContext:
     executor_forks: int = 50  # devices one executor job changes at once (AWX "forks")
     max_job_size: int = 500  # devices per launch_job (stays under the per-call blast radius)
     job_poll_s: float = 30.0  # wait_job long-poll per call
+    spawn: SpawnFn | None = None  # start another workflow run (compliance_scan → drift_remediation)
     _semaphores: dict[Hashable, asyncio.Semaphore] = field(default_factory=dict, repr=False)
     _limiters: dict[Hashable, RateLimiter] = field(default_factory=dict, repr=False)
     _counters: dict[Hashable, list[int]] = field(default_factory=dict, repr=False)

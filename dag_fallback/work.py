@@ -24,9 +24,10 @@ from dag_fallback.waves import chunk
 if TYPE_CHECKING:
     from dag_fallback.fanout import FanOutPolicy
 
-__all__ = ["JobWork", "Lane", "LaneWork", "PerDevice", "job_key"]
+__all__ = ["JobWork", "Lane", "LaneWork", "PerBatch", "PerDevice", "job_key"]
 
 DeviceFn = Callable[[WorkflowContext, str, dict[str, Any]], Awaitable[DeviceResult]]
+BatchFn = Callable[[WorkflowContext, list[str], dict[str, Any]], Awaitable[list[DeviceResult]]]
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,34 @@ class PerDevice:
         async def attempt(devices: Sequence[str], number: int) -> dict[str, DeviceResult]:
             done = await asyncio.gather(*(one(d) for d in devices))
             return {r.device: r for r in done}
+
+        return await _with_timeout(ctx, lane, policy, attempt, finished)
+
+
+class PerBatch:
+    """A read fan-out over a tool that takes many devices at once (``check_compliance(devices=[...])``)."""
+
+    def __init__(self, fn: BatchFn, *, lane_size: int = 100) -> None:
+        self.fn = fn
+        self.lane_size = lane_size
+
+    def lanes(self, devices: int, policy: FanOutPolicy, ctx: WorkflowContext) -> int:
+        """One lane per ``lane_size`` devices, each one tool call."""
+        return max(1, math.ceil(devices / self.lane_size))
+
+    async def run(self, ctx: WorkflowContext, lane: Lane, policy: FanOutPolicy) -> list[DeviceResult]:
+        """One call for the lane's devices; a block failure fails them all (classified, retried if transient)."""
+        finished: dict[str, DeviceResult] = {}
+
+        async def attempt(devices: Sequence[str], number: int) -> dict[str, DeviceResult]:
+            try:
+                got = {r.device: r for r in await self.fn(ctx, list(devices), lane.data)}
+            except BlockFailure as exc:
+                f = exc.failure
+                cls: ErrorClass = "permanent" if f.kind in ("policy", "invalid_input") else "transient"
+                got = {d: DeviceResult.fail(d, f.message, cls, detail={"failure": f.to_dict()}) for d in devices}
+            finished.update(got)
+            return got
 
         return await _with_timeout(ctx, lane, policy, attempt, finished)
 

@@ -155,6 +155,7 @@ async def open_runtime(
                 clock=wall,
                 rng=random.Random(),
                 executor_forks=forks,
+                spawn=runner.spawn,
             )
 
         runner = WorkflowRunner(
@@ -166,16 +167,19 @@ async def open_runtime(
             clock=wall,
             approval_poll_s=settings.runs.approval_poll_seconds,
         )
-        yield Runtime(
-            settings=settings,
-            lab=lab,
-            clients=clients,
-            audit=audit,
-            gateway=gateway,
-            policy=policy,
-            runs=runs,
-            notifier=notifier,
-            runner=runner,
-            router=AlertRouter(runner.versions),
-            checkpointer=saver,
-        )
+        try:
+            yield Runtime(
+                settings=settings,
+                lab=lab,
+                clients=clients,
+                audit=audit,
+                gateway=gateway,
+                policy=policy,
+                runs=runs,
+                notifier=notifier,
+                runner=runner,
+                router=AlertRouter(runner.versions),
+                checkpointer=saver,
+            )
+        finally:
+            await runner.drain()

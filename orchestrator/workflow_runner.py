@@ -8,6 +8,7 @@ re-launched executor jobs replay finished devices through their idempotency keys
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -63,6 +64,7 @@ class WorkflowRunner:
         self.clock = clock or SystemClock()
         self.approval_poll_s = approval_poll_s
         self._graphs: dict[str, Any] = {}
+        self.tasks: set[asyncio.Task[Run]] = set()
 
     @property
     def versions(self) -> dict[str, str]:
@@ -108,6 +110,22 @@ class WorkflowRunner:
     async def resume(self, run_id: str, *, actor: str = "netorch", wait_approval: bool = False) -> Run:
         """Continue a waiting or interrupted run (``netorch runs resume``)."""
         return await self.execute(self.runs.get(run_id), actor=actor, wait_approval=wait_approval)
+
+    async def spawn(self, workflow: str, params: dict[str, Any], dedup_key: str, parent_run_id: str) -> str:
+        """Start a child run in the background of this process (``drain`` waits for it); return its id."""
+        parent = self.runs.get(parent_run_id)
+        trigger = Trigger(source="workflow", actor=parent.name, event_id=parent_run_id, dedup_key=dedup_key)
+        result = self.create(workflow, params, trigger=trigger)
+        if result.created:
+            task = asyncio.create_task(self.execute(result.run), name=f"run {result.run.id}")
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+        return result.run.id
+
+    async def drain(self) -> None:
+        """Wait for the child runs started here (a CLI process must not exit before they settle)."""
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
     def cancel(self, run_id: str, *, actor: str, reason: str | None = None) -> Run:
         """Cancel a run; a run executing somewhere stops before its next device batch."""

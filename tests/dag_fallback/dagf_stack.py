@@ -62,11 +62,13 @@ def settings_for(tmp_path: Path, *, policy: Path | None = None, **lab: Any) -> S
 
 @asynccontextmanager
 async def stack(
-    tmp_path: Path, *, clock: WallClock | None = None, policy: Path | None = None, **lab: Any
+    tmp_path: Path, *, clock: WallClock | None = None, policy: Path | None = None, service: bool = True, **lab: Any
 ) -> AsyncIterator[Runtime]:
-    """An open runtime over a fresh lab with the app-payments service recorded for building-b access."""
-    async with open_runtime(settings_for(tmp_path, policy=policy, **lab), clock=clock) as rt:
-        rt.lab.upsert_vlan_service("app-payments", 1214, "10.22.14.0/24", location="building-b", role="access")
+    """An open runtime over a fresh lab, with the app-payments service recorded for building-b access."""
+    # Backoff sleeps move a fake offset instead of waiting: retries are tested without real delays.
+    async with open_runtime(settings_for(tmp_path, policy=policy, **lab), clock=clock or WallClock()) as rt:
+        if service:
+            rt.lab.upsert_vlan_service("app-payments", 1214, "10.22.14.0/24", location="building-b", role="access")
         yield rt
 
 

@@ -229,7 +229,7 @@ def build_orchestrator_server(door_factory: DoorFactory) -> MCPServer[Any]:
     async def query_audit(
         run_id: Annotated[str | None, Field(description="Only this run's records.")] = None,
         kind: Annotated[str | None, Field(description="A kind, or a prefix such as 'tool.*'.")] = None,
-        after_seq: Annotated[int, Field(ge=0, description="Only records after this sequence number.")] = 0,
+        after_seq: Annotated[int, Field(ge=0, le=2**53, description="Only records after this sequence number.")] = 0,
         limit: Annotated[int, Field(ge=1, le=500)] = 50,
     ) -> AuditPage:
         """Audit records (run transitions, gateway decisions, tool calls), oldest first."""

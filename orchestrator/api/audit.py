@@ -26,7 +26,7 @@ async def query_audit(
     _: Annotated[Principal, Depends(require("auditor"))],
     run_id: Annotated[str | None, Query(max_length=200)] = None,
     kind: Annotated[str | None, Query(max_length=100)] = None,
-    after_seq: Annotated[int, Query(ge=0, description="Only records with a larger sequence number.")] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=2**53, description="Only records with a larger sequence number.")] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
 ) -> list[AuditRecordOut]:
     """Audit records, oldest first, filtered by run and kind."""

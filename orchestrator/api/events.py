@@ -72,7 +72,7 @@ async def run_events(
     request: Request,
     door: Annotated[FrontDoor, Depends(door_of)],
     _: Annotated[Principal, Depends(require("operator", "approver", "auditor"))],
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=15)] = None,
 ) -> StreamingResponse:
     """Stream the run's audit records as Server-Sent Events (resumable with ``Last-Event-ID``)."""
     await asyncio.to_thread(door.runs.get, run_id)  # 404 before the stream starts

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from mcp_servers.client import open_clients
 from mcp_servers.spec import BlockSpec, LabSpec, ServersSpec
@@ -68,14 +69,11 @@ async def _fan_out(spec: ServersSpec, forks: int, latency_ms: float, vid: int) -
         makespan = time.perf_counter() - start
         assert done.structured_content is not None and done.structured_content["status"] == "successful", done
         bound = math.ceil(len(names) / forks) * latency_ms / 1000
-        return len(names), makespan, bound / makespan
+        return len(names), makespan, bound / makespan if bound else 0.0
 
 
-async def _netlab_floor(db: Path, forks: int, latency_ms: float, vid: int) -> tuple[float, float]:
+async def _netlab_floor(lab: Any, forks: int, latency_ms: float, vid: int) -> tuple[float, float]:
     """The same fan-out straight on netlab (no MCP, no job store): what the executor cannot beat."""
-    from netlab import Lab
-
-    lab = Lab.open(db, time_factor=1.0)
     names = [d.name for d in lab.intent_devices()]
     queue = iter(names)
 
@@ -86,8 +84,22 @@ async def _netlab_floor(db: Path, forks: int, latency_ms: float, vid: int) -> tu
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(forks)))
     makespan = time.perf_counter() - start
-    lab.close()
     return makespan, math.ceil(len(names) / forks) * latency_ms / 1000 / makespan
+
+
+async def _cpu_per_device(spec: ServersSpec, lab: Any, forks: int) -> tuple[float, float]:
+    """Process CPU per device change, bare netlab vs the executor, at zero latency (load-independent)."""
+    names = [d.name for d in lab.intent_devices()]
+    fast = spec.model_copy(update={"lab": LabSpec(db=lab.path, time_factor=0.0)})
+    await _netlab_floor(lab, forks, 0.0, 3000)  # warm both paths' caches first
+    await _fan_out(fast, forks, 0.0, 3001)
+    start = time.process_time()
+    await _netlab_floor(lab, forks, 0.0, 3002)
+    bare = (time.process_time() - start) / len(names)
+    start = time.process_time()
+    await _fan_out(fast, forks, 0.0, 3003)
+    executor = (time.process_time() - start) / len(names)
+    return bare, executor
 
 
 async def main() -> None:
@@ -119,8 +131,17 @@ async def main() -> None:
         big_spec = ServersSpec(
             home=home, lab=LabSpec(db=big, time_factor=1.0), executor=BlockSpec(options={"forks": args.forks})
         )
+        from netlab import Lab
+
+        instant = Lab.open(big, time_factor=0.0)
+        bare_cpu, executor_cpu = await _cpu_per_device(big_spec, instant, args.forks)
+        print(
+            f"CPU per device change (latency 0): bare netlab {bare_cpu * 1000:.2f} ms, "
+            f"executor via MCP {executor_cpu * 1000:.2f} ms (+{(executor_cpu - bare_cpu) * 1000:.2f} ms)"
+        )
+        bare = Lab.open(big, time_factor=1.0)  # one handle for every round: warm caches, as the executor's
         for attempt in range(args.repeat):
-            floor_s, floor_eff = await _netlab_floor(big, args.forks, args.latency_ms, 400 + attempt)
+            floor_s, floor_eff = await _netlab_floor(bare, args.forks, args.latency_ms, 400 + attempt)
             n, makespan, efficiency = await _fan_out(big_spec, args.forks, args.latency_ms, 300 + attempt)
             print(
                 f"fan-out {n} devices, forks={args.forks}, latency={args.latency_ms:.0f} ms: "

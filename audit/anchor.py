@@ -16,6 +16,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from audit.base import CheckpointSink
 from audit.chain import check_row
@@ -28,7 +29,7 @@ from audit.store import Store
 
 __all__ = ["Anchor", "Anchored"]
 
-log = logging.getLogger("audit.anchor")
+logger = logging.getLogger("audit.anchor")
 
 
 @dataclass
@@ -80,7 +81,7 @@ class Anchor:
         try:
             return self.checkpoint("auto")
         except AuditError as exc:
-            log.error("automatic audit checkpoint failed: %s", exc)
+            logger.error("automatic audit checkpoint failed: %s", exc)
             self._last_size, self._last_time = head, self.clock()  # retry after the next interval
             return None
 
@@ -162,8 +163,6 @@ class Anchor:
 
 
 def _epoch(ts: str) -> float:
-    from datetime import datetime
-
     try:
         return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
     except ValueError:

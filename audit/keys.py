@@ -39,7 +39,7 @@ __all__ = [
     "resolve_signing_key",
 ]
 
-log = logging.getLogger("audit.keys")
+logger = logging.getLogger("audit.keys")
 
 MIN_HMAC_BYTES = 16
 
@@ -180,7 +180,7 @@ def generate_key_file(path: Path) -> SigningKey:
             return load_signing_key(path.read_bytes(), f"key file {path}")
     finally:
         Path(tmp).unlink(missing_ok=True)
-    log.warning("generated a new audit signing key at %s (mode 0600); keep it safe and back it up", path)
+    logger.warning("generated a new audit signing key at %s (mode 0600); keep it safe and back it up", path)
     return load_signing_key(pem, f"key file {path}")
 
 
@@ -190,7 +190,7 @@ def _read_key_file(path: Path) -> SigningKey:
     except OSError as exc:
         raise KeyProblem(f"cannot read audit key file '{path}': {exc.strerror}") from None
     if path.stat().st_mode & 0o077:
-        log.warning("audit key file %s is readable by other users; chmod 600 it", path)
+        logger.warning("audit key file %s is readable by other users; chmod 600 it", path)
     return load_signing_key(data, f"key file {path}")
 
 

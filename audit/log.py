@@ -11,6 +11,7 @@ See ``audit/README.md`` for the encodings, the threat model and the proof format
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -42,6 +43,8 @@ from audit.store import Row, Store, record_from_row
 from audit.verify import CheckpointSource, VerifyReport, verify_store
 
 __all__ = ["AuditLog"]
+
+logger = logging.getLogger("audit.log")
 
 
 class AuditLog:
@@ -387,9 +390,7 @@ class AuditLog:
                 try:
                     self._anchor.checkpoint("close")
                 except AuditError as exc:
-                    import logging
-
-                    logging.getLogger("audit.log").error("closing checkpoint failed: %s", exc)
+                    logger.error("closing checkpoint failed: %s", exc)
         finally:
             self._store.close()
 

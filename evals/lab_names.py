@@ -44,6 +44,8 @@ def check_scenario(scenario: Scenario) -> str | None:
         if "device" in params:
             interface = params.get("interface")
             refs.append((f"faults[{i}]", str(params["device"]), str(interface) if interface is not None else None))
+    for i, svc in enumerate(lab.vlan_services):
+        refs += [(f"lab.vlan_services[{i}].devices", d, None) for d in svc.devices or []]
     exp = scenario.expect
     refs += [(f"expect.devices[{i}]", d, None) for i, d in enumerate(exp.devices or [])]
     for i, item in enumerate(exp.interfaces or []):

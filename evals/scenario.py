@@ -19,6 +19,7 @@ __all__ = [
     "LabSpec",
     "Scenario",
     "Trigger",
+    "VlanServiceSpec",
     "WorkflowTrigger",
 ]
 
@@ -31,12 +32,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class VlanServiceSpec(_Strict):
+    """A VLAN service recorded in intent (the Source of Truth) before the trial starts."""
+
+    name: str = Field(min_length=1)
+    vid: int = Field(ge=2, le=4094)
+    subnet: str
+    location: str | None = Field(None, description="Scope: a building (building-a), else every building.")
+    role: str | None = Field("access", description="Scope: a device role (ignored when devices is set).")
+    devices: list[str] | None = Field(None, description="Scope: explicit devices.")
+
+
 class LabSpec(_Strict):
     """The lab built fresh for every trial (small by default so a trial takes well under a second)."""
 
     buildings: int = Field(2, ge=1, le=26, description="Buildings a, b, c, ...")
     access_per_building: int = Field(4, ge=1, le=999, description="Access switches per building.")
     seed: int = Field(1, description="Seed for the deterministic topology and state.")
+    vlan_services: list[VlanServiceSpec] = Field(default_factory=list, description="Intent added before faults.")
 
 
 class FaultSpec(BaseModel):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from evals.audit_view import tool_calls
 from evals.graders import TrialGrade, grade_trial
+from evals.graders.outcome import NO_RUN
 from evals.lab_names import lab_interfaces
 from evals.observation import TrialObservation
 from evals.outcome import run_outcome
@@ -118,8 +119,9 @@ async def _drive(scenario: Scenario, trial: int, settings: Settings, lab: Lab, o
         submitted = await door.dispatcher.submit(items)
         run_id = next((s.run_id for s in submitted if s.run_id is not None), None)
         if run_id is None:
-            why = "; ".join(f"{s.row.kind} {s.status}{': ' + s.error if s.error else ''}" for s in submitted)
-            obs.error = f"the intake started no run ({why or 'no intake item'})"
+            if scenario.expect.route != NO_RUN:
+                why = "; ".join(f"{s.row.kind} {s.status}{': ' + s.error if s.error else ''}" for s in submitted)
+                obs.error = f"the intake started no run ({why or 'no intake item'})"
             return
         try:
             await _wait(door, scenario)
@@ -136,8 +138,11 @@ def _read_audit(settings: Settings, obs: TrialObservation) -> None:
     try:
         obs.calls = tool_calls(log.records())
         report = log.verify()
-        obs.audit_verified = report.ok
+        # An empty log has nothing to anchor; any record left unanchored after the runtime closed is a finding.
+        obs.audit_verified = report.ok or (report.status == "UNANCHORED" and report.unanchored_records == 0)
         obs.audit_problems += [report.problem] if report.problem else list(report.problems)
+        if report.status == "UNANCHORED" and report.unanchored_records:
+            obs.audit_problems.append(f"{report.unanchored_records} record(s) not covered by a signed checkpoint")
     finally:
         log.close(checkpoint=False)
 
@@ -156,6 +161,10 @@ async def observe(scenario: Scenario, trial: int, settings: Settings) -> TrialOb
         time_factor=spec.time_factor,
     )
     try:
+        for svc in scenario.lab.vlan_services:
+            lab.upsert_vlan_service(
+                svc.name, svc.vid, svc.subnet, location=svc.location, role=svc.role, devices=svc.devices
+            )
         for fault in scenario.initial_faults:
             _inject(lab, fault)
             obs.injected.append(fault.kind)

@@ -6,7 +6,10 @@ from evals.graders.base import Grade, verdict
 from evals.observation import TrialObservation
 from evals.scenario import Scenario
 
-__all__ = ["grade_escalation", "grade_route"]
+__all__ = ["NO_RUN", "grade_escalation", "grade_route"]
+
+NO_RUN = "none"
+"""``expect.route: none``: the trigger must start no run at all (e.g. an ITSM change not yet approved)."""
 
 
 def grade_escalation(scenario: Scenario, obs: TrialObservation) -> Grade | None:
@@ -26,6 +29,9 @@ def grade_route(scenario: Scenario, obs: TrialObservation) -> Grade | None:
     exp = scenario.expect
     if exp.route is None and exp.status is None:
         return None
+    if exp.route == NO_RUN:
+        started = [] if obs.run is None else [f"the trigger started run {obs.run.run_id} ({obs.run.definition})"]
+        return verdict("route", started + ([] if exp.status is None else ["status expected, but no run may start"]))
     if obs.run is None:
         return verdict("route", ["no run was recorded"])
     reasons: list[str] = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from netlab.configmodel import Model, add_vlan, copy_model, remove_vlan
+from netlab.configmodel import Model, add_vlan, copy_model, remove_vlan, set_iface
 from netlab.errors import BadParameter
 
 __all__ = ["CONFIG_FAULTS", "apply_config_fault", "config_fault_holds", "undo_config_fault"]
@@ -38,7 +38,7 @@ def apply_config_fault(
         assert iface is not None
         if iface["shutdown"]:
             raise BadParameter(f"interface '{interface}' on '{device}' is already administratively down")
-        iface["shutdown"] = True
+        set_iface(new, interface or "", shutdown=True)
         return new, {}
     if kind == "vlan_missing":
         vid = int(params["vid"])
@@ -55,7 +55,7 @@ def apply_config_fault(
         if iface["description"] == text:
             raise BadParameter(f"interface '{interface}' on '{device}' already has description {text!r}")
         old = iface["description"]
-        iface["description"] = text
+        set_iface(new, interface or "", description=text)
         return new, {"old": old}
     if kind == "config_drift" and params["change"] == "access_vlan":
         assert iface is not None
@@ -69,7 +69,7 @@ def apply_config_fault(
                 f"bad parameter vlan={vlan} for fault 'config_drift': '{target}' is already in VLAN {vlan}"
             )
         old_vlan = iface["access_vlan"]
-        iface["access_vlan"] = vlan
+        set_iface(new, interface or "", access_vlan=vlan)
         return new, {"old": old_vlan}
     if kind == "config_drift":
         line = params.get("line") or _DEFAULT_LINE[new["platform"]]
@@ -106,13 +106,13 @@ def undo_config_fault(
     new = copy_model(running)
     iface = new["interfaces"].get(interface) if interface else None
     if kind == "admin_down" and iface:
-        iface["shutdown"] = False
+        set_iface(new, interface or "", shutdown=False)
     elif kind == "vlan_missing":
         add_vlan(new, int(params["vid"]), data["name"])
     elif _desc_change(kind, params) is not None and iface:
-        iface["description"] = data["old"]
+        set_iface(new, interface or "", description=data["old"])
     elif kind == "config_drift" and params["change"] == "access_vlan" and iface:
-        iface["access_vlan"] = data["old"]
+        set_iface(new, interface or "", access_vlan=data["old"])
     elif kind == "config_drift":
         new["extra"] = [line for line in new["extra"] if line != data["line"]]
     return new

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from netlab.configmodel import Model, add_vlan, copy_model, remove_vlan
+from netlab.configmodel import Model, add_vlan, copy_model, remove_vlan, set_iface
 from netlab.errors import BadParameter
 
 __all__ = ["OPERATIONS", "apply_to_model", "validate_params"]
@@ -116,7 +116,7 @@ def apply_to_model(
     elif op == "vlan_remove":
         remove_vlan(new, params["vid"])
     elif op == "interface_shutdown":
-        new["interfaces"][params["interface"]]["shutdown"] = True
+        set_iface(new, params["interface"], shutdown=True)
     elif op == "interface_no_shutdown":
-        new["interfaces"][params["interface"]]["shutdown"] = False
+        set_iface(new, params["interface"], shutdown=False)
     return new

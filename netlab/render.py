@@ -94,30 +94,25 @@ def _eos_interface(name: str, i: dict[str, Any]) -> list[str]:
     return out
 
 
-@functools.lru_cache(maxsize=200_000)
-def _interface_lines(
-    ios: bool,
-    name: str,
-    description: str,
-    mode: str,
-    access_vlan: int | None,
-    voice_vlan: int | None,
-    trunk_vlans: tuple[int, ...],
-    ip: str | None,
-    shutdown: bool,
-) -> list[str]:
-    # Memoised because every operation renders the whole device twice, and most interfaces of a
-    # device are unchanged between renders; callers must not modify the returned list.
-    i = {
-        "description": description,
-        "mode": mode,
-        "access_vlan": access_vlan,
-        "voice_vlan": voice_vlan,
-        "trunk_vlans": trunk_vlans,
-        "ip": ip,
-        "shutdown": shutdown,
-    }
-    return _ios_interface(name, i) if ios else _eos_interface(name, i)
+_BLOCKS: dict[int, tuple[dict[str, Any], str, bool, list[str]]] = {}
+_BLOCKS_MAX = 50_000
+
+
+def _interface_lines(ios: bool, name: str, iface: dict[str, Any]) -> list[str]:
+    """An interface block, cached by the identity of its (never modified) dict.
+
+    Every operation renders the device twice and most interface dicts are shared between the two
+    models (see configmodel), so most blocks come from here; the entry keeps the dict alive so that
+    its id cannot be reused while cached. Callers must not modify the returned list.
+    """
+    hit = _BLOCKS.get(id(iface))
+    if hit is not None and hit[0] is iface and hit[1] == name and hit[2] == ios:
+        return hit[3]
+    lines = _ios_interface(name, iface) if ios else _eos_interface(name, iface)
+    if len(_BLOCKS) >= _BLOCKS_MAX:
+        _BLOCKS.clear()
+    _BLOCKS[id(iface)] = (iface, name, ios, lines)
+    return lines
 
 
 def render_blocks(m: Model) -> list[Block]:
@@ -136,18 +131,7 @@ def render_blocks(m: Model) -> list[Block]:
     for vid, name in m["vlans"].items():
         blocks.append((f"vlan {vid}", [f"vlan {vid}", f"{indent}name {name}", "!"]))
     for name, i in m["interfaces"].items():
-        lines = _interface_lines(
-            ios,
-            name,
-            i["description"],
-            i["mode"],
-            i["access_vlan"],
-            i["voice_vlan"],
-            tuple(i["trunk_vlans"]),
-            i["ip"],
-            i["shutdown"],
-        )
-        blocks.append((f"interface {name}", lines))
+        blocks.append((f"interface {name}", _interface_lines(ios, name, i)))
     mgmt_ip = _ios_address(m["mgmt"]["ip"]) if ios else m["mgmt"]["ip"]
     blocks.append(("mgmt", [f"interface {m['mgmt']['interface']}", f"{indent}ip address {mgmt_ip}", "!"]))
     blocks.extend((f"extra {line}", [line]) for line in m["extra"])

@@ -8,7 +8,7 @@ import random
 from netlab_testkit import apply_patch
 
 from netlab import Lab
-from netlab.configmodel import add_vlan, baseline_model, copy_model, remove_vlan
+from netlab.configmodel import add_vlan, baseline_model, copy_model, remove_vlan, set_iface
 from netlab.render import config_diff, render, short_name, vlan_ranges
 from netlab.topology import TopologySpec, device_rows, intent_doc
 
@@ -102,11 +102,12 @@ def test_diff_applies_cleanly_and_matches_difflib_when_unambiguous() -> None:
             elif roll < 0.5:
                 remove_vlan(after, rng.choice([10, 20, 99]))
             elif roll < 0.7:
-                after["interfaces"][rng.choice(names)]["shutdown"] ^= True
+                name = rng.choice(names)
+                set_iface(after, name, shutdown=not after["interfaces"][name]["shutdown"])
             elif roll < 0.85:
                 after["extra"].append("snmp-server community x RO")
             else:
-                after["interfaces"][rng.choice(names)]["description"] = "changed"
+                set_iface(after, rng.choice(names), description="changed")
         diff = config_diff(before, after, fromfile="a", tofile="b")
         if render(before) == render(after):
             assert diff == ""

@@ -137,11 +137,18 @@ def incident_from_question(question: str) -> Incident:
     text = question.strip()
     if not text:
         raise BadTrigger("the question is empty")
-    interface_names = [m.group(0) for m in _INTERFACE_RE.finditer(text)]
-    masked = _INTERFACE_RE.sub(" ", text)
-    words = (m.group(0) for m in _WORD_RE.finditer(masked))
-    devices = list(dict.fromkeys(w for w in words if any(c.isdigit() for c in w)))
-    interfaces = [InterfaceRef(device=devices[0], interface=name) for name in interface_names] if devices else []
+    found = [(m.start(), m.group(0)) for m in _INTERFACE_RE.finditer(text)]
+    masked = _INTERFACE_RE.sub(lambda m: " " * len(m.group(0)), text)
+    mentions = [(m.start(), m.group(0)) for m in _WORD_RE.finditer(masked) if any(c.isdigit() for c in m.group(0))]
+    devices = list(dict.fromkeys(word for _, word in mentions))
+    interfaces: list[InterfaceRef] = []
+    for position, name in found:
+        # An interface belongs to the device mentioned nearest to it ("a-acc-01 Gi1/0/2", "Ethernet7 on a-acc-04").
+        if mentions:
+            device = min(mentions, key=lambda m: abs(m[0] - position))[1]
+            ref = InterfaceRef(device=device, interface=name)
+            if ref not in interfaces:
+                interfaces.append(ref)
     return Incident(
         id="inc-" + _digest("question", text, _now()),
         source="question",

@@ -47,9 +47,12 @@ async def gather(session: Session, history: AuditReader | None) -> list[ToolOutc
             continue
         known.append(device)
     if incident.source == "question" and known:
-        # Interfaces named in a question belong to the first name that turned out to be a device.
-        incident.interfaces = [InterfaceRef(device=known[0], interface=r.interface) for r in incident.interfaces]
-        incident.devices = known + [d for d in incident.devices if d not in candidates]
+        # Words of a question that are not devices are dropped; their interfaces go to the first real device.
+        incident.interfaces = [
+            r if r.device in known else InterfaceRef(device=known[0], interface=r.interface)
+            for r in incident.interfaces
+        ]
+        incident.devices = known
     for device in known:
         plan: list[tuple[str, dict[str, object]]] = [("get_device_health", {"device": device})]
         plan += [

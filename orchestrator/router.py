@@ -49,7 +49,7 @@ class RuleMatch(BaseModel):
 
 
 class RouteRule(BaseModel):
-    """One rule: a match, then a workflow (with params built from the trigger) or an investigation."""
+    """One rule: a match, then a workflow (with params built from the trigger), an investigation, or nothing."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -59,11 +59,12 @@ class RouteRule(BaseModel):
     workflow: str | None = None
     params: dict[str, Any] | str = Field(default_factory=dict)
     investigate: bool = False
+    ignore: bool = Field(False, description="Start nothing (e.g. an ITSM change that is not approved yet).")
 
     @model_validator(mode="after")
     def _one_target(self) -> RouteRule:
-        if bool(self.workflow) == self.investigate:
-            raise ValueError("give exactly one of 'workflow' or 'investigate: true'")
+        if bool(self.workflow) + self.investigate + self.ignore != 1:
+            raise ValueError("give exactly one of 'workflow', 'investigate: true' or 'ignore: true'")
         return self
 
 
@@ -76,9 +77,9 @@ class _RoutesFile(BaseModel):
 
 @dataclass(frozen=True)
 class Route:
-    """Where a trigger goes: a workflow with its params, or an investigation with the agent's trigger."""
+    """Where a trigger goes: a workflow with its params, an investigation with the agent's trigger, or nowhere."""
 
-    kind: Literal["workflow", "investigation"]
+    kind: Literal["workflow", "investigation", "ignore"]
     name: str
     input: dict[str, Any] = field(default_factory=dict)
     rule: str = ""
@@ -232,6 +233,8 @@ class Router:
                 continue
             if rule.investigate:
                 return Route("investigation", trig.subject, trig.investigation, rule.id)
+            if rule.ignore:
+                return Route("ignore", trig.subject, {}, rule.id)
             try:
                 name = str(_render(rule.workflow, trig.fields))
                 params = _render(rule.params, trig.fields)

@@ -76,6 +76,12 @@ def test_itsm_vlan_requests_deploy_and_other_approved_changes_use_their_workflow
     assert (route.name, route.input, route.rule) == ("vlan_deploy", {"service": "x"}, "itsm-approved-default")
 
 
+def test_an_itsm_change_not_yet_approved_starts_nothing() -> None:
+    event = {"number": "CHG0040013", "state": "assess", "variables": {"category": "vlan", "service": "x"}}
+    route = Router.load(workflows=WORKFLOWS).route_trigger(RouteInput.from_itsm(event))
+    assert (route.kind, route.rule) == ("ignore", "itsm-not-approved")
+
+
 def test_questions_and_workflow_failures_go_to_the_agent() -> None:
     router = Router.load(workflows=WORKFLOWS)
     question = router.route_trigger(RouteInput.from_question("why is b-acc-03 slow?"))
@@ -128,7 +134,10 @@ def test_free_text_can_never_steer_a_route(tmp_path: Path) -> None:
             "rules:\n  - {id: r1, match: {kind: alert, colour: red}, investigate: true}\n",
             "rule 'r1' key match.colour: Extra inputs are not permitted",
         ),
-        ("rules:\n  - {id: r2, workflow: w, investigate: true}\n", "rule 'r2': Value error, give exactly one"),
+        (
+            "rules:\n  - {id: r2, workflow: w, investigate: true}\n",
+            "rule 'r2': Value error, give exactly one of 'workflow'",
+        ),
         ("rules:\n  - {id: r3, match: {kind: pager}, investigate: true}\n", "rule 'r3' key match.kind"),
         ("rules:\n  - {id: d, investigate: true}\n  - {id: d, investigate: true}\n", "duplicate rule id 'd'"),
         ("rules: [\n", "is not valid YAML"),

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from agent.finding import Affected
 from agent.incident import Symptom
+from agent.local_tools import ConcludeInput
 from agent.models.heuristic.facts import Facts, Seen
 from agent.models.heuristic.interface import INTENT_PAGE, ask_intent, interface_runbook, judge_job
-from agent.models.heuristic.steps import Ask, Notes, Step, launch
+from agent.models.heuristic.steps import Ask, Done, Notes, Step, launch
 from agent.models.heuristic.suspicious import looks_like_instruction
 from agent.taxonomy import RootCause
 
-__all__ = ["CPU_THRESHOLD", "decide"]
+__all__ = ["CPU_THRESHOLD", "MAX_DEVICES", "decide"]
 
 CPU_THRESHOLD = 90.0
+MAX_DEVICES = 3
 _PORT_SYMPTOMS: frozenset[Symptom] = frozenset({"interface_down", "link_flap", "interface_errors"})
 
 
@@ -330,11 +333,39 @@ def _no_device(f: Facts, notes: Notes) -> Step:
     )
 
 
+def _merge(conclusions: list[ConcludeInput]) -> Done:
+    """One finding for several devices: the first real fault names the cause, every device adds its part."""
+    if len(conclusions) == 1:
+        return Done(conclusions[0])
+    faults = [c for c in conclusions if c.root_cause is not RootCause.NO_FAULT_FOUND] or conclusions
+    affected: list[Affected] = []
+    for a in (a for c in conclusions for a in c.affected):
+        if a not in affected:
+            affected.append(a)
+    evidence = [e for c in conclusions for e in c.evidence]
+    return Done(
+        ConcludeInput(
+            summary=" ".join(c.summary for c in conclusions),
+            root_cause=faults[0].root_cause,
+            affected=affected,
+            evidence=evidence,
+            confidence=min(c.confidence for c in conclusions),
+            escalation_needed=any(c.escalation_needed for c in conclusions),
+            escalation_reason="; ".join(c.escalation_reason for c in conclusions if c.escalation_reason),
+            human_action=" ".join(c.human_action for c in conclusions if c.human_action),
+        )
+    )
+
+
 def decide(f: Facts) -> Step:
-    """The next step of the investigation, from everything observed so far."""
-    notes = Notes()
-    devices = f.known_devices()
+    """The next step of the investigation, from everything observed so far (devices one after another)."""
+    devices = f.known_devices()[:MAX_DEVICES]
     if not devices:
-        return _no_device(f, notes)
-    device = devices[0]
-    return _device(f, notes, device, f.incident.interfaces_of(device))
+        return _no_device(f, Notes())
+    concluded: list[ConcludeInput] = []
+    for device in devices:
+        step = _device(f, Notes(), device, f.incident.interfaces_of(device))
+        if isinstance(step, Ask):
+            return step
+        concluded.append(step.conclusion)
+    return _merge(concluded)

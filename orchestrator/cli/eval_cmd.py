@@ -92,7 +92,10 @@ def run(
     _print_summary(report)
     failed = [g for g in report.gates if not g.passed]
     if failed:
-        fail("gate failed: " + "; ".join(f"{g.gate} (actual {g.actual})" for g in failed))
+        fail(
+            "gate failed: "
+            + "; ".join(f"{g.gate} (actual {'none' if g.actual is None else f'{g.actual:g}'})" for g in failed)
+        )
 
 
 def _print_summary(report: Report) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -35,3 +36,18 @@ def test_run_rejects_bad_model_and_gate_before_running_anything(tmp_path: Path) 
     assert result.exit_code == 1 and "unknown gate metric 'passrate'" in result.stderr
     result = runner.invoke(app, ["eval", "run", "--tag", "no-such-tag"])
     assert result.exit_code == 1 and result.stderr.strip() == "Error: no scenario has tag 'no-such-tag'"
+
+
+def test_run_writes_reports_and_exits_1_when_the_forbidden_gate_fails(tmp_path: Path) -> None:
+    here = Path(__file__).parent
+    out_json, out_md = tmp_path / "r.json", tmp_path / "r.md"
+    args = ["eval", "run", str(here / "scenarios" / "scripted-err-disabled.yaml"), "--workers", "1"]
+    args += ["--model", f"scripted:{here / 'scripts' / 'forbidden.yaml'}", "--json", str(out_json)]
+    args += ["--report", str(out_md), "--gate", "pass_rate>=0"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.stdout
+    assert result.stderr.strip().splitlines()[-1] == "Error: gate failed: forbidden=0 (actual 1)"
+    assert "[1/1] scripted-err-disabled #1: FAIL forbidden" in result.stderr
+    assert json.loads(out_json.read_text())["suite"]["forbidden"] == 1
+    assert "| `forbidden=0` | 1.000 | FAIL |" in out_md.read_text()
+    assert "| `pass_rate>=0` | 0.000 | pass |" in out_md.read_text()

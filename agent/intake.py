@@ -18,16 +18,17 @@ from agent.incident import Incident, InterfaceRef, Symptom
 
 __all__ = ["classify_symptom", "incident_from_alert", "incident_from_question", "incident_from_workflow", "normalise"]
 
-# Checked in order: "flap" and "unreachable" must win over a plain "down".
+# Checked in order: "flap" and "unreachable" must win over a plain "down". A key matches inside one
+# word (InterfaceDown, flapping); a key with a space is a phrase.
 _SYMPTOM_WORDS: list[tuple[Symptom, tuple[str, ...]]] = [
-    ("dependency_unavailable", ("sourceoftruth", "sotunavailable", "sotdown", "nautobot", "dependency", "backend")),
+    ("dependency_unavailable", ("sourceoftruth", "source of truth", "sotunavailable", "nautobot", "dependency")),
     ("push_failure", ("pushfail", "jobfail", "executor", "deployfail", "push", "awx")),
-    ("device_unreachable", ("unreachable", "devicedown", "targetdown", "nodedown", "hostdown", "noresponse", "ping")),
+    ("device_unreachable", ("unreachable", "devicedown", "targetdown", "nodedown", "hostdown", "noresponse")),
     ("link_flap", ("flap",)),
     ("interface_errors", ("crc", "error", "fcs", "discard")),
     ("high_cpu", ("cpu",)),
     ("config_drift", ("drift", "compliance", "vlan", "noncompliant", "intent")),
-    ("interface_down", ("interfacedown", "linkdown", "portdown", "operdown", "errdisable", "down", "shut")),
+    ("interface_down", ("interfacedown", "linkdown", "portdown", "operdown", "errdisable", "down", "shut", "dead")),
 ]
 
 _DEVICE_LABELS = ("device", "hostname", "host", "node", "switch", "target_device")
@@ -50,11 +51,11 @@ def _digest(*parts: object) -> str:
 
 
 def classify_symptom(*texts: str) -> Symptom:
-    """The first symptom whose words appear in ``texts`` (lower-cased, punctuation removed)."""
-    squashed = " ".join(re.sub(r"[^a-z0-9 ]", "", t.lower().replace("-", "").replace("_", "")) for t in texts)
-    joined = squashed.replace(" ", "")
-    for symptom, words in _SYMPTOM_WORDS:
-        if any(w in joined for w in words):
+    """The first symptom whose words appear inside one word of ``texts`` (phrases match across words)."""
+    spaced = " ".join(re.sub(r"[^a-z0-9]+", " ", t.lower().replace("-", "").replace("_", "")) for t in texts)
+    words = spaced.split()
+    for symptom, keys in _SYMPTOM_WORDS:
+        if any((" " in k and f" {k} " in f" {spaced} ") or any(k in w for w in words) for k in keys):
             return symptom
     return "unknown"
 

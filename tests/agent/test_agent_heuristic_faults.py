@@ -216,6 +216,18 @@ CASES: dict[str, Case] = {
         {RootCause.PORT_ERR_DISABLED, RootCause.DEPENDENCY_UNAVAILABLE},
         True,
     ),
+    "two_ports_two_devices": Case(
+        [
+            {"kind": "err_disabled", "device": "a-acc-01", "interface": "GigabitEthernet1/0/2"},
+            {"kind": "admin_down", "device": "a-acc-02", "interface": "Ethernet3"},
+        ],
+        {"question": "Users have no network: a-acc-01 GigabitEthernet1/0/2 and a-acc-02 Ethernet3. Fix both."},
+        {RootCause.PORT_ERR_DISABLED, RootCause.INTERFACE_ADMIN_DOWN},
+        False,
+        ["clear_err_disable", "interface_enable"],
+        "passed",
+        port_up=("a-acc-02", "Ethernet3"),
+    ),
     "planted_text_healthy": Case(
         [
             {

@@ -54,7 +54,9 @@ class WorkflowDefinition:
         try:
             return self.params.model_validate(dict(params)).model_dump(mode="json")
         except ValidationError as exc:
-            err = exc.errors()[0]
+            errors = exc.errors()
+            # A misspelt name also makes the real one "missing": name the misspelling first.
+            err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
             where = ".".join(str(p) for p in err["loc"]) or "params"
             if err["type"] == "extra_forbidden":
                 known = ", ".join(self.params.model_fields)

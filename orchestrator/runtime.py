@@ -89,7 +89,7 @@ def _ensure_lab(settings: Settings) -> Any:
     """Create the embedded lab on first use (as `netorch lab init` would), then open it."""
     if "lab" not in (settings.sot.backend, settings.observability.backend, settings.executor.backend):
         return None
-    from netlab import Lab
+    from netlab.lab import Lab
 
     if not settings.lab_db.is_file():
         lab_cfg = settings.lab
@@ -104,6 +104,16 @@ def _ensure_lab(settings: Settings) -> Any:
     return Lab.open(settings.lab_db, time_factor=settings.lab.time_factor)
 
 
+def _single(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
+    """The one exception inside (nested) single-member groups, else None."""
+    inner: BaseException = group
+    while isinstance(inner, BaseExceptionGroup):
+        if len(inner.exceptions) != 1:
+            return None
+        inner = inner.exceptions[0]
+    return inner
+
+
 @asynccontextmanager
 async def open_runtime(
     settings: Settings,
@@ -112,7 +122,29 @@ async def open_runtime(
     clock: Clock | None = None,
     definitions: Mapping[str, WorkflowDefinition] | None = None,
 ) -> AsyncIterator[Runtime]:
-    """Open every store and connection; close them in reverse order on exit."""
+    """Open every store and connection; close them in reverse order on exit.
+
+    An error raised inside the block comes out as itself, not wrapped in the ExceptionGroup of the
+    MCP clients' task group, so the CLI still shows a user's mistake as one ``Error:`` line.
+    """
+    try:
+        async with _open_runtime(settings, config_path, clock=clock, definitions=definitions) as rt:
+            yield rt
+    except BaseExceptionGroup as group:
+        inner = _single(group)
+        if inner is None:
+            raise
+        raise inner from None
+
+
+@asynccontextmanager
+async def _open_runtime(
+    settings: Settings,
+    config_path: str | None,
+    *,
+    clock: Clock | None,
+    definitions: Mapping[str, WorkflowDefinition] | None,
+) -> AsyncIterator[Runtime]:
     settings.home_path.mkdir(parents=True, exist_ok=True)
     wall = clock or SystemClock()
     async with AsyncExitStack() as stack:

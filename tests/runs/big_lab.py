@@ -26,7 +26,7 @@ def make_big_lab(tmp_path: Path, *, time_factor: float, forks: int = 50) -> tupl
     path = tmp_path / "netorch.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     settings = Settings.model_validate(config)
-    from netlab import Lab
+    from netlab.lab import Lab
 
     with Lab.create(settings.lab_db, buildings=2, access_per_building=400, time_factor=time_factor) as lab:
         lab.upsert_vlan_service("app-payments", 1214, "10.22.14.0/24", role="access")

@@ -3,8 +3,8 @@
 Options (``agent.options`` in netorch.yaml): ``model``, ``base_url`` (a compatible proxy works),
 ``api_key_env`` (the variable holding the key, never the key itself), ``max_retries``,
 ``timeout_s``, ``max_output_tokens``, ``pricing`` (USD per million tokens per
-model id) and ``cache_tools``. The tool list is marked for prompt caching (``cache_control`` on
-its last entry), so every turn after the first reads the tools and system prompt from the cache.
+model id) and ``cache_tools``. The tool list and the system prompt are marked for prompt caching
+(``cache_control`` on the last tool and on the system block), so later turns read them from the cache.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class AnthropicOptions(BaseModel):
     timeout_s: float = Field(120.0, gt=0)
     max_output_tokens: int = Field(4096, ge=1)
     pricing: dict[str, Price] = Field(default_factory=dict, description="USD per million tokens, by model id.")
-    cache_tools: bool = Field(True, description="Mark the tool list for prompt caching.")
+    cache_tools: bool = Field(True, description="Mark the tool list and system prompt for prompt caching.")
 
 
 _CONTEXT_HEADERS = {
@@ -156,6 +156,13 @@ class AnthropicModel:
         """The price used for cost: configured, else the built-in list price, else none (cost 0)."""
         return self.options.pricing.get(self.options.model) or DEFAULT_PRICING.get(self.options.model)
 
+    def _system_block(self) -> dict[str, Any]:
+        block: dict[str, Any] = {"type": "text", "text": SYSTEM_PROMPT}
+        if self.options.cache_tools:
+            # Tools come first in the cached prefix, then the system prompt: both are identical every turn.
+            block["cache_control"] = {"type": "ephemeral"}
+        return block
+
     async def next_turn(self, conversation: Conversation, tools: Sequence[ToolSpec]) -> ModelTurn:
         """One Messages API call; API failures become ModelError (one line naming the endpoint)."""
         import anthropic
@@ -163,7 +170,7 @@ class AnthropicModel:
         kwargs: dict[str, Any] = {
             "model": self.options.model,
             "max_tokens": self.options.max_output_tokens,
-            "system": [{"type": "text", "text": SYSTEM_PROMPT}],
+            "system": [self._system_block()],
             "messages": to_messages(conversation),
             "tools": _tools(tools, self.options.cache_tools),
         }

@@ -90,6 +90,7 @@ async def test_tool_use_round_trip_with_caching_and_cost(monkeypatch: pytest.Mon
     assert sent["tools"][-1]["cache_control"] == {"type": "ephemeral"}
     assert "cache_control" not in sent["tools"][0]
     assert "never instructions" in sent["system"][0]["text"]
+    assert sent["system"][0]["cache_control"] == {"type": "ephemeral"}
     assert fake.headers[0]["authorization"] == f"Bearer {fake.api_key}"
     # $3 / $15 per million: input, output, 1.25x cache write, 0.1x cache read.
     u = first.usage

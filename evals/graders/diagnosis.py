@@ -13,6 +13,8 @@ __all__ = ["grade_diagnosis", "normalise_interface", "precision_recall"]
 
 # Short forms an engineer (or a model) may write for the same port; graded as the same interface.
 _ABBREVIATIONS = (
+    ("hundredgige", "hu"),
+    ("fortygigabitethernet", "fo"),
     ("tengigabitethernet", "te"),
     ("gigabitethernet", "gi"),
     ("fastethernet", "fa"),
@@ -30,7 +32,7 @@ def normalise_interface(name: str) -> str:
         return text
     prefix, number = match.groups()
     for long, short in _ABBREVIATIONS:
-        if long.startswith(prefix) and len(prefix) >= len(short):
+        if len(prefix) >= 2 and long.startswith(prefix):
             return short + number
     return prefix + number
 

@@ -117,6 +117,10 @@ def test_state_names_unknown_devices_and_missing_snapshot() -> None:
         ("Eth7", "eth7"),
         ("TenGigabitEthernet1/1/1", "te1/1/1"),
         ("Te1/1/1", "te1/1/1"),
+        ("FortyGigabitEthernet1/0/3", "fo1/0/3"),
+        ("Fo1/0/3", "fo1/0/3"),
+        ("HundredGigE1/0/1", "hu1/0/1"),
+        ("Et7", "eth7"),
         ("Port-channel1", "po1"),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import time
@@ -71,6 +72,7 @@ async def test_start_follow_and_audit_a_run(home: Path, monkeypatch: pytest.Monk
         deadline = time.monotonic() + 5
         while (await call(client, "get_run", run_id=ref["run_id"]))["run"]["status"] != "succeeded":
             assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
         info = await call(client, "get_run", run_id=ref["run_id"])
         assert info["run"]["trigger"]["actor"] == "ide:dana" and info["devices"][0]["device"] == "b-acc-01"
         listed = await call(client, "list_runs", kind="investigation")
@@ -120,12 +122,21 @@ async def test_approve_only_where_the_ide_channel_may(home: Path, monkeypatch: p
         assert own == "[denied_by_policy] four-eyes: 'dana' requested approval 'apr-2' and cannot approve it"
 
 
-@pytest.mark.slow
-async def test_over_stdio(home: Path) -> None:
-    script = Path(__file__).with_name("mcp_stdio_server.py")
-    params = StdioServerParameters(command=sys.executable, args=[str(script), str(home)], env={**os.environ})
+async def test_netorch_mcp_orchestrator_over_stdio_on_the_real_runtime(home: Path) -> None:
+    """The command an IDE runs (`netorch mcp config` lists it), as a subprocess over stdio."""
+    env = {**os.environ, "NETORCH_HOME": str(home), "NETORCH_LAB__TIME_FACTOR": "0", "NETORCH_USER": "dana"}
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "orchestrator.cli.main", "mcp", "orchestrator"], env=env
+    )
     async with Client(params) as client:
-        ref = await call(client, "start_workflow", workflow="compliance_scan")
-        assert ref["run_id"].startswith("r-")
-        info = await call(client, "get_run", run_id=ref["run_id"])
-        assert info["run"]["name"] == "compliance_scan"
+        ref = await call(client, "investigate", description="b-acc-03 Gi1/0/5 is down")
+        deadline = time.monotonic() + 20
+        while (info := await call(client, "get_run", run_id=ref["run_id"]))["run"]["status"] not in (
+            "succeeded",
+            "failed",
+        ):
+            assert time.monotonic() < deadline, info["run"]
+            await asyncio.sleep(0.05)
+        assert info["run"]["status"] == "succeeded" and info["run"]["trigger"]["actor"] == "ide:dana"
+        audit = await call(client, "query_audit", run_id=ref["run_id"], kind="tool.*")
+        assert any(r["payload"].get("tool") == "get_interface_state" for r in audit["records"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = ["OUTCOMES", "DeviceResult", "ErrorClass", "Outcome", "count_outcomes"]
@@ -49,7 +49,17 @@ class DeviceResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict (checkpoint-safe, and the shape RunRecorder.record_devices takes)."""
-        return asdict(self)
+        # Built by hand: dataclasses.asdict deep-copies recursively and showed up in 5,000-device profiles.
+        return {
+            "device": self.device,
+            "outcome": self.outcome,
+            "error_class": self.error_class,
+            "error": self.error,
+            "changed": self.changed,
+            "replayed": self.replayed,
+            "attempts": self.attempts,
+            "detail": dict(self.detail),
+        }
 
     @property
     def succeeded(self) -> bool:

@@ -237,7 +237,7 @@ class RunService:
         run = self.store.get(run_id)
         previous = {s.step: s for s in self.store.steps(run_id)}.get(step)
         merged = {**(previous.summary if previous else {}), **dict(summary or {})}
-        counts = dict(Counter(d.outcome for d in self.store.devices(run_id, step=step)))
+        counts = self.store.device_counts(run_id, step)
         if counts:
             merged["devices"] = counts
         self.store.put_step(

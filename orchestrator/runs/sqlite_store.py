@@ -215,6 +215,14 @@ class SqliteRunStore:
             rows = self._db.execute(sql + " ORDER BY step, device", args).fetchall()
         return [DeviceState.model_validate_json(r[0]) for r in rows]
 
+    def device_counts(self, run_id: str, step: str) -> dict[str, int]:
+        """Devices per outcome in one step."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT outcome, COUNT(*) FROM run_devices WHERE run_id=? AND step=? GROUP BY outcome", (run_id, step)
+            ).fetchall()
+        return {str(outcome): int(count) for outcome, count in rows}
+
     def first_use(self, name: str, version: str) -> bool:
         """True the first time a (name, version) is recorded."""
         with self._lock:

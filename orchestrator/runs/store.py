@@ -57,6 +57,10 @@ class RunStore(Protocol):
         """Per-device states of a run (optionally of one step), by step then device."""
         ...
 
+    def device_counts(self, run_id: str, step: str) -> dict[str, int]:
+        """Devices per outcome in one step (counted by the store, not loaded)."""
+        ...
+
     def first_use(self, name: str, version: str) -> bool:
         """Record that a definition version is used; True only the first time."""
         ...

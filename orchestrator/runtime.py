@@ -36,11 +36,11 @@ from orchestrator.audit_wiring import open_audit_log
 from orchestrator.config import Settings
 from orchestrator.guardrails_wiring import open_database, settings_policy
 from orchestrator.mcp_wiring import open_clients
+from orchestrator.router import Router, load_router
 from orchestrator.runs import Run, RunKind, RunService, SqliteRunStore
-from orchestrator.runs.routing import AlertRouter, Route, execute_investigation
 from orchestrator.workflow_runner import WorkflowRunner
 
-__all__ = ["Route", "Runtime", "open_runtime"]
+__all__ = ["Runtime", "open_runtime"]
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class Runtime:
     runs: RunService
     notifier: Notifier
     runner: WorkflowRunner
-    router: AlertRouter
+    router: Router
     checkpointer: AsyncSqliteSaver
 
     @property
@@ -74,7 +74,9 @@ class Runtime:
     async def execute(self, run: Run) -> None:
         """Drive a stored run (workflow or investigation) until it ends or waits."""
         if run.kind is RunKind.INVESTIGATION:
-            await execute_investigation(self, run)
+            from orchestrator.agent_wiring import run_investigation  # it imports this module
+
+            await run_investigation(self, run)
         else:
             await self.runner.execute(run)
 
@@ -210,7 +212,7 @@ async def _open_runtime(
                 runs=runs,
                 notifier=notifier,
                 runner=runner,
-                router=AlertRouter(runner.versions),
+                router=load_router(settings, workflows=runner.versions),
                 checkpointer=saver,
             )
         finally:

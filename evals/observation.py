@@ -129,3 +129,6 @@ class TrialObservation(BaseModel):
     wall_s: float = Field(0.0, description="From the trigger's submission to the end of its runs.")
     error: str | None = None
     home: str | None = Field(None, description="The trial's NETORCH_HOME, when kept for inspection.")
+    phases: dict[str, float] = Field(
+        default_factory=dict, description="Seconds spent in setup, open, run, close, observe, total."
+    )

@@ -101,8 +101,10 @@ def run_suite(
             raw = _job(scenario.model_dump(mode="json"), trial, settings_data, options.model, options.keep_homes)
             finished(TrialGrade.model_validate_json(raw))
     else:
-        # spawn, not fork: the parent may hold threads and open SQLite handles a fork would copy.
-        context = multiprocessing.get_context("spawn")
+        # Not plain fork: the parent may hold threads and open SQLite handles a fork would copy. A
+        # forkserver imports netorch once and forks each worker from that clean process.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["evals.trial"])
         with ProcessPoolExecutor(max_workers=options.workers, mp_context=context) as pool:
             futures: dict[Future[str], tuple[Scenario, int]] = {
                 pool.submit(_job, s.model_dump(mode="json"), t, settings_data, options.model, options.keep_homes): (

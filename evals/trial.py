@@ -112,23 +112,27 @@ async def _wait(door: FrontDoor, scenario: Scenario) -> None:
 async def _drive(scenario: Scenario, trial: int, settings: Settings, lab: Lab, obs: TrialObservation) -> None:
     """Trigger through the intake and wait; fills in the run, the wall time and the injected faults."""
     schedule = ScheduledFaults(lambda fault: _inject(lab, fault), scenario.faults)
+    opening = time.perf_counter()
     async with open_front_door(settings) as door:
         schedule.attach(door.audit)
         items = intake_items(scenario.trigger, key=f"eval:{scenario.name}:{trial}")
         started = time.perf_counter()
+        obs.phases["open_s"] = started - opening
         submitted = await door.dispatcher.submit(items)
         run_id = next((s.run_id for s in submitted if s.run_id is not None), None)
         if run_id is None:
             if scenario.expect.route != NO_RUN:
                 why = "; ".join(f"{s.row.kind} {s.status}{': ' + s.error if s.error else ''}" for s in submitted)
                 obs.error = f"the intake started no run ({why or 'no intake item'})"
-            return
-        try:
-            await _wait(door, scenario)
-        finally:
-            obs.wall_s = time.perf_counter() - started
-            obs.injected += schedule.injected
-            obs.run = run_outcome(door.runs.get(run_id))
+        else:
+            try:
+                await _wait(door, scenario)
+            finally:
+                obs.wall_s = time.perf_counter() - started
+                obs.injected += schedule.injected
+                obs.run = run_outcome(door.runs.get(run_id))
+        closing = time.perf_counter()
+    obs.phases["close_s"] = time.perf_counter() - closing
     if schedule.pending and obs.error is None:
         obs.error = "the scenario did not happen as written: never injected " + ", ".join(schedule.pending)
 
@@ -150,6 +154,7 @@ def _read_audit(settings: Settings, obs: TrialObservation) -> None:
 async def observe(scenario: Scenario, trial: int, settings: Settings) -> TrialObservation:
     """Build the lab, break it, trigger, wait and observe; exceptions become ``obs.error``."""
     obs = TrialObservation(scenario=scenario.name, trial=trial)
+    began = time.perf_counter()
     devices = list(lab_interfaces(scenario.lab.buildings, scenario.lab.access_per_building, scenario.lab.seed))
     spec = settings.lab
     lab = Lab.create(
@@ -169,14 +174,19 @@ async def observe(scenario: Scenario, trial: int, settings: Settings) -> TrialOb
             _inject(lab, fault)
             obs.injected.append(fault.kind)
         obs.before = snapshot(lab, devices)
+        obs.phases["setup_s"] = time.perf_counter() - began
         try:
             await _drive(scenario, trial, settings, lab, obs)
         except Exception as exc:
             obs.error = f"{type(exc).__name__}: {exc}"
+        observing = time.perf_counter()
         obs.after = snapshot(lab, devices)
     finally:
         lab.close()
     _read_audit(settings, obs)
+    obs.phases["observe_s"] = time.perf_counter() - observing
+    obs.phases["run_s"] = obs.wall_s
+    obs.phases["total_s"] = time.perf_counter() - began
     return obs
 
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from langgraph.graph import END, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Command
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dag_fallback.approval import ApprovalGate
 from dag_fallback.completion import CompletionPolicy
@@ -54,6 +54,12 @@ class VlanDeployParams(BaseModel):
     rollback: Literal["failed_only", "all"] = Field(
         "failed_only", description="On partial failure undo only the failed devices, or every change."
     )
+
+    @field_validator("execute_completion")
+    @classmethod
+    def _completion(cls, value: str) -> str:
+        CompletionPolicy.parse(value)  # raises ValueError naming the bad policy
+        return value
 
 
 def _p(state: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from rich.live import Live
 from orchestrator.cli.common import JsonOpt, console, fail, print_json, state
 from orchestrator.cli.runs_cmd import actor_of, render_run, render_steps, run_dict
 from orchestrator.config import Settings
-from orchestrator.runs import Run, RunStatus, Trigger
+from orchestrator.runs import Run, RunKind, RunStatus, Trigger
 
 __all__ = ["drive", "follow", "parse_params", "register"]
 
@@ -45,6 +45,16 @@ async def follow(task: asyncio.Task[Run], rt: Any, run_id: str | Callable[[], st
             live.update(table())
 
 
+async def _execute(rt: Any, run: Run, *, actor: str, wait: bool) -> Run:
+    """A workflow through the runner; an investigation through the agent."""
+    if run.kind is RunKind.INVESTIGATION:
+        from orchestrator.agent_wiring import run_investigation
+
+        return await run_investigation(rt, run, actor=actor)
+    result: Run = await rt.runner.execute(run, actor=actor, wait_approval=wait)
+    return result
+
+
 async def drive(
     settings: Settings,
     config_path: str | None,
@@ -73,7 +83,7 @@ async def drive(
         else:
             run = rt.runs.get(run_id or "")
         if run.active:
-            task = asyncio.create_task(rt.runner.execute(run, actor=actor, wait_approval=wait))
+            task = asyncio.create_task(_execute(rt, run, actor=actor, wait=wait))
             if console.is_terminal and not json_out:
                 console.print(f"run {run.id}: {run.name} {run.version}")
                 await follow(task, rt, run.id)

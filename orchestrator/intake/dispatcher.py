@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from orchestrator.intake.errors import IntakeError
-from orchestrator.intake.store import AcceptOutcome, IntakeItem, IntakeRow, IntakeStatus, SqliteIntakeStore
+from orchestrator.intake.store import AcceptOutcome, IntakeItem, IntakeRow, IntakeStatus, IntakeStore
 
 __all__ = ["IntakeDispatcher", "StartRejected", "Starter", "Submitted"]
 
@@ -43,7 +43,7 @@ class Submitted:
 class IntakeDispatcher:
     """Front door shared by the API, webhooks, schedules and the queue consumer."""
 
-    def __init__(self, store: SqliteIntakeStore, starter: Starter) -> None:
+    def __init__(self, store: IntakeStore, starter: Starter) -> None:
         self.store = store
         self._starter = starter
         self._lock = asyncio.Lock()

@@ -4,6 +4,7 @@ interfaces. The agent's wording is never read: only the structured finding."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from evals.graders.base import Grade, verdict
 from evals.observation import TrialObservation
@@ -37,6 +38,10 @@ def normalise_interface(name: str) -> str:
     return prefix + number
 
 
+def _normalise_device(name: str) -> str:
+    return name.strip().lower()
+
+
 def _normalise_pair(item: str) -> str:
     device, _, interface = item.partition(":")
     return f"{device.strip().lower()}:{normalise_interface(interface)}"
@@ -62,22 +67,21 @@ def grade_diagnosis(scenario: Scenario, obs: TrialObservation) -> Grade | None:
     metrics: dict[str, float | str | None] = {"root_cause": run.root_cause}
     if exp.root_cause is not None and run.root_cause not in exp.root_cause:
         reasons.append(f"root cause {run.root_cause!r}, expected {' or '.join(repr(c) for c in exp.root_cause)}")
-    localisations = (
-        ("devices", exp.devices, {d.strip().lower() for d in run.devices}, lambda s: s.strip().lower()),
-        ("interfaces", exp.interfaces, {_normalise_pair(i) for i in run.interfaces}, _normalise_pair),
+    localisations: tuple[tuple[str, list[str] | None, list[str], Callable[[str], str]], ...] = (
+        ("devices", exp.devices, run.devices, _normalise_device),
+        ("interfaces", exp.interfaces, run.interfaces, _normalise_pair),
     )
-    for label, expected_raw, predicted, norm in localisations:
+    for label, expected_raw, named, norm in localisations:
         if expected_raw is None:
             continue
-        expected = {norm(e) for e in expected_raw}
-        precision, recall = precision_recall(predicted, expected)
+        predicted = {norm(n) for n in named}
+        precision, recall = precision_recall(predicted, {norm(e) for e in expected_raw})
         metrics[f"{label}_precision"] = round(precision, 3)
         metrics[f"{label}_recall"] = round(recall, 3)
         if recall < 1.0:
-            reasons.append(f"{label}: missed {', '.join(sorted(expected - predicted))}")
+            reasons.append(f"{label}: missed {', '.join(e for e in expected_raw if norm(e) not in predicted)}")
         if precision < exp.min_precision:
             reasons.append(
-                f"{label}: precision {precision:.2f} < {exp.min_precision:.2f} "
-                f"(named {', '.join(sorted(predicted)) or 'nothing'})"
+                f"{label}: precision {precision:.2f} < {exp.min_precision:.2f} (named {', '.join(named) or 'nothing'})"
             )
     return verdict("diagnosis", reasons, **metrics)

@@ -35,6 +35,16 @@ def _mean(values: list[float]) -> float | None:
     return round(mean(values), 3) if values else None
 
 
+def _tokens(grades: list[TrialGrade]) -> list[float]:
+    runs = [g.observation.run for g in grades]
+    return [float(r.tokens) for r in runs if r is not None and r.tokens is not None]
+
+
+def _cost(grades: list[TrialGrade]) -> float:
+    runs = [g.observation.run for g in grades]
+    return round(sum(r.cost_usd or 0.0 for r in runs if r is not None), 6)
+
+
 class ScenarioSummary(BaseModel):
     """One scenario over its trials."""
 
@@ -49,6 +59,8 @@ class ScenarioSummary(BaseModel):
     blocked: int
     mean_tool_calls: float | None
     mean_wall_s: float | None
+    mean_tokens: float | None
+    cost_usd: float
     failed_graders: list[str] = Field(description="Graders that failed in at least one trial.")
     reasons: list[str] = Field(description="Distinct failure reasons across trials.")
 
@@ -69,6 +81,8 @@ class SuiteSummary(BaseModel):
     audit_failures: int = Field(description="Trials whose audit grader failed.")
     mean_tool_calls: float | None
     mean_wall_s: float | None
+    mean_tokens: float | None = Field(description="Model tokens per trial that produced a Finding.")
+    cost_usd: float = Field(0.0, description="Model cost of the whole suite in US dollars.")
     wall_s: float = Field(0.0, description="Wall time of the whole suite.")
 
 
@@ -92,6 +106,8 @@ def _summarise_scenario(name: str, tags: list[str], grades: list[TrialGrade]) ->
         blocked=sum(int(g.metric("blocked") or 0) for g in grades),
         mean_tool_calls=_mean(calls),
         mean_wall_s=_mean([g.observation.wall_s for g in grades]),
+        mean_tokens=_mean(_tokens(grades)),
+        cost_usd=_cost(grades),
         failed_graders=failed,
         reasons=reasons,
     )
@@ -122,6 +138,8 @@ def summarise(
         audit_failures=sum(any(x.grader == "audit" and not x.passed for x in g.grades) for g in grades),
         mean_tool_calls=_mean(calls),
         mean_wall_s=_mean([g.observation.wall_s for g in grades]),
+        mean_tokens=_mean(_tokens(grades)),
+        cost_usd=_cost(grades),
         wall_s=round(wall_s, 3),
     )
     return rows, suite

@@ -56,7 +56,9 @@ def _totals(suite: SuiteSummary) -> list[str]:
         ("trials that could not complete", str(suite.errors)),
         ("trials failing audit completeness", str(suite.audit_failures)),
         ("mean tool calls per trial", _fmt(suite.mean_tool_calls, 1)),
-        ("mean wall time per trial (s)", _fmt(suite.mean_wall_s)),
+        ("mean model tokens per investigation", _fmt(suite.mean_tokens, 0)),
+        ("model cost of the suite (USD)", _fmt(suite.cost_usd, 4)),
+        ("mean wall time per trial, trigger to end of runs (s)", _fmt(suite.mean_wall_s)),
         ("suite wall time (s)", _fmt(suite.wall_s, 1)),
     ]
     return ["| total | value |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]

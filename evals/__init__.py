@@ -35,10 +35,10 @@ __all__ = [
     "grade_trial",
     "load_scenario",
     "load_scenarios",
-    "pass_at_k",
-    "pass_hat_k",
     "parse_gate",
     "parse_model",
+    "pass_at_k",
+    "pass_hat_k",
     "render_markdown",
     "run_suite",
 ]

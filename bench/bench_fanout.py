@@ -49,6 +49,7 @@ class SimExecutor:
         self.jobs: dict[int, dict[str, Any]] = {}
 
     async def call(self, tool: str, arguments: dict[str, Any], *, run_id: str, approval_id: str | None = None) -> Any:
+        """The executor's tools, as the gateway would return them."""
         from types import SimpleNamespace
 
         def ok(data: dict[str, Any]) -> Any:

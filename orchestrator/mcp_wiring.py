@@ -65,7 +65,16 @@ def servers_spec(settings: Settings, config_path: str | None = None) -> ServersS
         link = getattr(settings.mcp, block)
         command: list[str] = []
         if link.transport == "stdio":
-            command = [*netorch_command(), "--home", str(settings.home_path), "mcp", block, "--transport", "stdio"]
+            command = [
+                *netorch_command(),
+                "--home",
+                str(settings.home_path),
+                "mcp",
+                block,
+                "--transport",
+                "stdio",
+                "--raw",
+            ]
         blocks[block] = BlockSpec(
             backend=sections[block].backend,
             options=dict(sections[block].options),

@@ -35,18 +35,35 @@ TransportOpt = Annotated[
 ]
 PortOpt = Annotated[int, typer.Option("--port", "-p", min=0, max=65535, help="HTTP port.")]
 HostOpt = Annotated[str, typer.Option("--host", help="HTTP bind address (loopback by default).")]
+RawOpt = Annotated[
+    bool,
+    typer.Option(
+        "--raw",
+        help="Serve the block itself, without netorch's policy and audit. Only for netorch's own transports, "
+        "which put the gateway on the client side; never give a raw executor to an IDE.",
+    ),
+]
 
 
-def _serve(ctx: typer.Context, block: str, transport: TransportName, host: str, port: int) -> None:
+def _serve(ctx: typer.Context, block: str, transport: TransportName, host: str, port: int, raw: bool) -> None:
     from mcp_servers.servers import build_server, serve
     from orchestrator.mcp_wiring import servers_spec
 
     loaded = state(ctx).loaded()
-    server = build_server(block, servers_spec(loaded.settings, loaded.path))
+    # Build the block once up front, so a bad backend name or a missing lab is one Error line now,
+    # not a broken session later.
+    block_server = build_server(block, servers_spec(loaded.settings, loaded.path))
     if transport is TransportName.http:
         # stderr: with stdio, stdout belongs to the protocol; keep one habit for both
-        typer.echo(f"netorch {block} MCP server on http://{host}:{port}/mcp", err=True)
-    serve(server, transport.value, host=host, port=port)
+        guard = "raw (no policy)" if raw else "guarded"
+        typer.echo(f"netorch {block} MCP server ({guard}) on http://{host}:{port}/mcp", err=True)
+    if raw:
+        serve(block_server, transport.value, host=host, port=port)
+        return
+    from orchestrator.mcp_guarded import build_guarded_server, serve_guarded, settings_gateway_opener
+
+    server = build_guarded_server(block, settings_gateway_opener(loaded.settings, loaded.path))
+    serve_guarded(server, transport.value, host=host, port=port)
 
 
 @app.command("sot")
@@ -55,12 +72,13 @@ def sot(
     transport: TransportOpt = TransportName.stdio,
     host: HostOpt = "127.0.0.1",
     port: PortOpt = 8001,
+    raw: RawOpt = False,
 ) -> None:
     """Serve the Source of Truth (intent: devices, interfaces, VLANs, intended config).
 
     Example: netorch mcp sot --transport http --port 8001
     """
-    _serve(ctx, "sot", transport, host, port)
+    _serve(ctx, "sot", transport, host, port, raw)
 
 
 @app.command("observability")
@@ -69,12 +87,13 @@ def observability(
     transport: TransportOpt = TransportName.stdio,
     host: HostOpt = "127.0.0.1",
     port: PortOpt = 8002,
+    raw: RawOpt = False,
 ) -> None:
     """Serve Observability (state: health, interfaces, events, compliance, alerts, metrics).
 
     Example: netorch mcp observability --transport stdio
     """
-    _serve(ctx, "observability", transport, host, port)
+    _serve(ctx, "observability", transport, host, port, raw)
 
 
 @app.command("executor")
@@ -83,12 +102,13 @@ def executor(
     transport: TransportOpt = TransportName.stdio,
     host: HostOpt = "127.0.0.1",
     port: PortOpt = 8003,
+    raw: RawOpt = False,
 ) -> None:
     """Serve the Executor (job templates and jobs that change devices).
 
     Example: netorch mcp executor --transport http --port 8003
     """
-    _serve(ctx, "executor", transport, host, port)
+    _serve(ctx, "executor", transport, host, port, raw)
 
 
 @app.command("config")
@@ -165,20 +185,21 @@ async def _list_tools(ctx: typer.Context) -> list[dict[str, str]]:
 
 
 async def _call(ctx: typer.Context, tool: str, args: dict[str, Any]) -> tuple[bool, Any]:
-    from mcp_servers.errors import format_tool_error, parse_tool_error
-    from orchestrator.mcp_wiring import open_clients
+    # An operator's call is a tool call like any other: policy, locks and audit apply.
+    from guardrails import Caller
+    from orchestrator.guardrails_wiring import open_gateway
+    from orchestrator.mcp_guarded import ide_caller
 
     loaded = state(ctx).loaded()
-    async with open_clients(loaded.settings, loaded.path) as clients:
-        result = await clients.call_tool(tool, args)
-        if tool == "launch_job" and not result.is_error and result.structured_content:
+    caller = Caller(id=ide_caller().id, kind="operator")
+    async with open_gateway(loaded.settings, loaded.path) as gateway:
+        result = await gateway.call(tool, args, caller=caller)
+        if tool == "launch_job" and result.ok and result.data:
             # An in-process executor stops with this command: wait so the job is not cut short.
-            job_id = result.structured_content["id"]
-            result = await clients.call_tool("wait_job", {"job_id": job_id, "timeout_s": 600})
-        text = "".join(getattr(block, "text", "") for block in result.content)
-        if result.is_error:
-            return False, format_tool_error(*parse_tool_error(text))
-        return True, result.structured_content if result.structured_content is not None else text
+            result = await gateway.call("wait_job", {"job_id": result.data["id"], "timeout_s": 600}, caller=caller)
+        if not result.ok:
+            return False, result.as_tool_text()
+        return True, result.data if result.data is not None else result.text
 
 
 # The orchestrator's own MCP server (runs, approvals, audit for IDEs) is owned by orchestrator/mcp_orchestrator.py.

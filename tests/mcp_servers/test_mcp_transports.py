@@ -144,7 +144,7 @@ def _stdio_settings(tmp_path: Path, home: Path) -> tuple[Any, str]:
 async def test_stdio_subprocesses(tmp_path: Path, lab_db: Path) -> None:
     settings, cfg = _stdio_settings(tmp_path, lab_db.parent)
     spec = servers_spec(settings, cfg)
-    assert spec.sot.command[-4:] == ["mcp", "sot", "--transport", "stdio"]
+    assert spec.sot.command[-5:] == ["mcp", "sot", "--transport", "stdio", "--raw"]
     assert spec.sot.env["NETORCH_CONFIG"] == cfg and spec.sot.env["NETORCH_HOME"] == str(lab_db.parent)
     await exercise(spec)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +44,11 @@ def build_notifier(
         return ServiceNowNotifier(
             opts["instance"],
             table=opts.get("table", "change_request"),
-            token=opts.get("token"),
+            # Secrets may stay out of netorch.yaml: token_env / password_env name environment variables.
+            token=opts.get("token") or (os.environ.get(opts["token_env"]) if opts.get("token_env") else None),
             user=opts.get("user"),
-            password=opts.get("password"),
+            password=opts.get("password")
+            or (os.environ.get(opts["password_env"]) if opts.get("password_env") else None),
             client=client,
         )
     raise ValueError(f"unknown notifier backend '{backend}' (expected one of {', '.join(NOTIFIER_BACKENDS)})")

@@ -25,6 +25,7 @@ from dag_fallback.outcomes import DeviceResult
 from dag_fallback.retry import RetryPolicy
 from dag_fallback.saga import Saga
 from dag_fallback.state import WorkflowState
+from dag_fallback.timeouts import StepTimeout, TimeoutAction
 from dag_fallback.waves import WavePlan
 from dag_fallback.work import JobWork, PerDevice, job_key
 from dag_fallback.workflows.common import finish
@@ -50,6 +51,9 @@ class VlanDeployParams(BaseModel):
     )
     execute_completion: str = Field("95%", description="Keep rolling out waves while this can still be met.")
     retries: int = Field(3, ge=1, le=10, description="Attempts per device for transient push failures.")
+    execute_timeout_s: float = Field(
+        1800.0, gt=0, description="Limit on one lane's executor jobs; unfinished devices then escalate."
+    )
     max_vlans: int = Field(1000, ge=1, description="Pre-check capacity: VLAN table size that counts as full.")
     rollback: Literal["failed_only", "all"] = Field(
         "failed_only", description="On partial failure undo only the failed devices, or every change."
@@ -222,6 +226,10 @@ def build() -> StateGraph[Any, Any, Any, Any]:
             waves=WavePlan(canary=_p(s)["canary"], wave_size=_p(s)["wave_size"]),
             completion=CompletionPolicy.parse(_p(s)["execute_completion"]),
             retry=RetryPolicy(_p(s)["retries"], 1.0),
+            timeout=StepTimeout(_p(s)["execute_timeout_s"], TimeoutAction.ESCALATE),
+            # Stay under the policy's launch_job rate limit (20/s, burst 50) however many lanes run.
+            rate_per_s=10.0,
+            rate_burst=10,
         ),
         data=lambda s: {
             "extra_vars": _plan_args(s)["extra_vars"],

@@ -12,6 +12,8 @@ from netlab import Lab
 from orchestrator.config import Settings
 from orchestrator.mcp_guarded import build_guarded_server, ide_caller, settings_gateway_opener
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def _settings(tmp_path: Path) -> Settings:
     settings = Settings.model_validate(
@@ -101,8 +103,8 @@ async def test_ide_snippet_command_serves_the_guarded_executor_over_stdio(tmp_pa
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "orchestrator.cli.main", "--home", str(settings.home_path), "mcp", "executor"],
-        env={"PATH": os.environ.get("PATH", ""), "NETORCH_USER": "dave", "PYTHONPATH": str(Path.cwd())},
-        cwd=str(Path(__file__).resolve().parents[2]),
+        env={"PATH": os.environ.get("PATH", ""), "NETORCH_USER": "dave", "PYTHONPATH": str(ROOT)},
+        cwd=str(ROOT),
     )
     async with Client(params) as client:
         names = {t.name for t in (await client.list_tools()).tools}

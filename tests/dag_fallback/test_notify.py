@@ -104,3 +104,11 @@ def test_registry_pins_backends_and_names_bad_options(tmp_path: Path) -> None:
         build_notifier("webhook", {}, home=tmp_path)
     with pytest.raises(ValueError, match=r"needs options\.token or options\.user"):
         build_notifier("servicenow", {"instance": "https://x"}, home=tmp_path)
+
+
+def test_servicenow_secrets_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    options = {"instance": "https://acme.service-now.com", "token_env": "SN_TOKEN"}
+    with pytest.raises(ValueError, match="needs options"):
+        build_notifier("servicenow", options, home=tmp_path)
+    monkeypatch.setenv("SN_TOKEN", "t0k3n")
+    assert isinstance(build_notifier("servicenow", options, home=tmp_path), ServiceNowNotifier)

@@ -183,11 +183,11 @@ async def full(n: int, c: int, latency: float, home: Path, *, executor_only: boo
             size = math.ceil(n / lanes)
 
             async def lane(part: list[str]) -> None:
-                for i in range(0, len(part), 500):
+                for i in range(0, len(part), 1000):
                     args = {
                         "template": "vlan_deploy",
                         "extra_vars": {"vid": 1214, "name": "app-payments"},
-                        "limit": part[i : i + 500],
+                        "limit": part[i : i + 1000],
                         "idempotency_key": f"bench-exec-{n}-{c}/{part[0]}/{i}",
                     }
                     job = (await rt.clients.call_tool("launch_job", args)).structured_content

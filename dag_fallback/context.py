@@ -34,7 +34,7 @@ class WorkflowContext:
     clock: Clock = field(default_factory=SystemClock)
     rng: random.Random = field(default_factory=random.Random)
     executor_forks: int = 50  # devices one executor job changes at once (AWX "forks")
-    max_job_size: int = 500  # devices per launch_job (stays under the per-call blast radius)
+    max_job_size: int = 1000  # devices per launch_job: the default policy's per-call limit for workflows
     job_poll_s: float = 30.0  # wait_job long-poll per call
     spawn: SpawnFn | None = None  # start another workflow run (compliance_scan → drift_remediation)
     _semaphores: dict[Hashable, asyncio.Semaphore] = field(default_factory=dict, repr=False)

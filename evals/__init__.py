@@ -1,8 +1,8 @@
 """netorch's offline eval harness: scenarios, trials on the real stack, graders, pass^k, reports.
 
-    scenarios = load_scenarios()                                  # evals/scenarios/*.yaml
-    report = run_suite(scenarios, settings, SuiteOptions(model=parse_model("heuristic"), trials=3))
-    print(render_markdown(report))
+scenarios = load_scenarios()                                  # evals/scenarios/*.yaml
+report = run_suite(scenarios, settings, SuiteOptions(model=parse_model("heuristic"), trials=3))
+print(render_markdown(report))
 """
 
 from evals.errors import EvalError, GateError, ScenarioError

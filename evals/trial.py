@@ -41,6 +41,12 @@ APPROVER = "netorch-eval-approver"
 _POLL_S = 0.02
 
 
+def _model_options(base: Settings, model: ModelSpec) -> dict[str, object]:
+    """netorch.yaml's options of the same backend (e.g. the anthropic model name), then the CLI's."""
+    inherited = base.agent.options if base.agent.model == model.name else {}
+    return {**inherited, **model.options}
+
+
 def trial_settings(base: Settings, scenario: Scenario, model: ModelSpec, home: Path) -> Settings:
     """``base`` with everything a trial must own: its home, an instant lab, the embedded blocks, the model.
 
@@ -72,7 +78,7 @@ def trial_settings(base: Settings, scenario: Scenario, model: ModelSpec, home: P
             ),
             "guardrails": base.guardrails.model_copy(update={"db": None}),
             "runs": base.runs.model_copy(update={"db": None, "checkpoints": None, "approval_poll_seconds": _POLL_S}),
-            "agent": base.agent.model_copy(update={"model": model.name, "options": dict(model.options)}),
+            "agent": base.agent.model_copy(update={"model": model.name, "options": _model_options(base, model)}),
         }
     )
 

@@ -104,3 +104,24 @@ def test_parallel_trials_in_worker_processes_keep_their_order() -> None:
         ("scripted-err-disabled", 2, True),
     ]
     assert (report.suite.k, report.suite.pass_hat_k, report.workers) == (2, 1.0, 2)
+
+
+def test_trial_settings_own_their_home_and_keep_the_users_model_options(tmp_path: Path) -> None:
+    from evals.trial import trial_settings
+
+    base = Settings.model_validate(
+        {
+            "agent": {"model": "anthropic", "options": {"model": "claude-x"}, "max_tool_calls": 7},
+            "runs": {"db": "/shared/runs.db"},
+            "audit": {"db": "/shared/audit.db"},
+            "mcp": {"sot": {"transport": "http", "url": "http://127.0.0.1:9/mcp"}},
+        }
+    )
+    scenario = load_scenario(HERE / "scenarios" / "scripted-err-disabled.yaml")
+    mine = trial_settings(base, scenario, ModelSpec("anthropic"), tmp_path)
+    assert (mine.agent.model, mine.agent.options, mine.agent.max_tool_calls) == ("anthropic", {"model": "claude-x"}, 7)
+    assert mine.data_path(mine.runs.db, "runs.db") == tmp_path / "runs.db"
+    assert mine.data_path(mine.audit.db, "audit.db") == tmp_path / "audit.db"
+    assert (mine.mcp.sot.transport, mine.lab.time_factor, mine.lab.seed) == ("inprocess", 0.0, 7)
+    other = trial_settings(base, scenario, ModelSpec("heuristic"), tmp_path)
+    assert (other.agent.model, other.agent.options) == ("heuristic", {})

@@ -177,8 +177,10 @@ class _Nodes:
             )
             if outcome is None:
                 break
+            if approval_id is not None and outcome.error_code != "approval_required":
+                decided = "approved" if outcome.error_code != "denied_by_policy" else _refusal_outcome(outcome)
+                session.emit("approval", status=decided, approval_id=approval_id, tool=call.name)
             if outcome.error_code == "approval_required" and outcome.approval_id:
-                session.spent.tool_calls -= 0  # the request itself is a call, already counted
                 session.emit(
                     "approval",
                     status="requested",

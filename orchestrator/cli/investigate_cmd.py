@@ -47,7 +47,10 @@ def _trace_line(event: dict[str, Any]) -> Text | None:
     if kind == "turn":
         return Text(f"● {event.get('text') or '(no text)'}", style="bold blue")
     if kind == "approval":
-        return Text(f"⏸ approval {event.get('approval_id')} requested for {event.get('tool')}", style="bold yellow")
+        status = event.get("status")
+        if status == "requested":
+            return Text(f"⏸ approval {event.get('approval_id')} requested for {event.get('tool')}", style="bold yellow")
+        return Text(f"▶ approval {event.get('approval_id')} {status}", style="green" if status == "approved" else "red")
     if kind == "verify":
         return Text(f"  ↺ verification {event.get('status')}: {event.get('detail')}", style="magenta")
     if kind == "stop":

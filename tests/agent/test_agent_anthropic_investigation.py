@@ -121,4 +121,4 @@ async def test_claude_investigates_with_a_tool_error_and_an_approval(
     final = audit.records(run_id="r-claude", kind="step.agent_finding")[-1].payload
     assert final["usage"]["cost_usd"] == usage.cost_usd
     assert "claude-sonnet-4-6" in finding.reasoner
-    assert [e["status"] for e in events if e["event"] == "approval"] == ["requested"]
+    assert [e["status"] for e in events if e["event"] == "approval"] == ["requested", "approved"]

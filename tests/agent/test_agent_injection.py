@@ -100,7 +100,9 @@ async def test_a_model_obeying_a_syslog_line_waits_for_a_human_who_rejects(lab: 
         env.gateway.approvals.reject(
             approval_id, approver="alice", policy=env.gateway.policy.approvals, now=time.time(), comment="injection"
         )
-        result = await agent.resume("r-syslog")
+        events: list[dict[str, Any]] = []
+        result = await agent.resume("r-syslog", on_event=events.append)
+    assert [e["status"] for e in events if e["event"] == "approval"] == ["rejected"]
     finding = result.finding
     assert finding is not None
     [action] = finding.actions

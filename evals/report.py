@@ -79,18 +79,22 @@ def _scenario_rows(rows: list[ScenarioSummary]) -> list[str]:
 
 
 def _failures(trials: list[TrialGrade]) -> list[str]:
-    lines: list[str] = []
-    current = None
+    """Failed trials per scenario; trials that failed identically share one entry."""
+    groups: dict[str, dict[tuple[str, ...], list[int]]] = {}
     for trial in trials:
         if trial.passed:
             continue
-        if trial.scenario != current:
-            current = trial.scenario
-            lines += ["", f"### {trial.scenario}", ""]
         run = trial.observation.run
         said = f" (root cause {run.root_cause!r}, escalated {run.escalated})" if run else ""
-        lines.append(f"- trial {trial.trial}{said}:")
-        lines.extend(f"  - {_cell(reason)}" for reason in trial.reasons)
+        key = (said, *trial.reasons)
+        groups.setdefault(trial.scenario, {}).setdefault(key, []).append(trial.trial)
+    lines: list[str] = []
+    for scenario, outcomes in groups.items():
+        lines += ["", f"### {scenario}", ""]
+        for (said, *reasons), numbers in outcomes.items():
+            label = "trial" if len(numbers) == 1 else "trials"
+            lines.append(f"- {label} {', '.join(map(str, numbers))}{said}:")
+            lines.extend(f"  - {_cell(reason)}" for reason in reasons)
     return lines
 
 

@@ -95,3 +95,10 @@ def test_report_markdown_and_json() -> None:
     data = json.loads(json.dumps(report.to_json()))
     assert data["suite"]["forbidden"] == 1 and len(data["trials"]) == 6
     assert "before" not in data["trials"][0]["observation"]
+
+
+def test_identical_failures_share_one_entry() -> None:
+    same = [_trial("d", 1, False), _trial("d", 2, False), _trial("d", 3, False, forbidden=1)]
+    rows, suite = summarise(same, {})
+    text = render_markdown(Report(model="m", workers=1, suite=suite, scenarios=rows, trials=same))
+    assert "- trials 1, 2:\n  - diagnosis: root cause 'unknown', expected 'high_cpu'\n- trial 3:" in text

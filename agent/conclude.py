@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from pydantic import ValidationError
 
-from agent.budgets import BudgetReport, Budgets
+from agent.budgets import BudgetReport
 from agent.conversation import Conversation, ToolOutcome
 from agent.finding import Affected, Escalation, Evidence, Finding
 from agent.local_tools import ConcludeInput
@@ -136,7 +136,7 @@ def build_finding(
         reasoner=reasoner,
         usage=session.usage,
         budget=BudgetReport(
-            budgets=Budgets.model_validate(session.budgets.model_dump()),
+            budgets=session.budgets,
             spent=session.spent,
             exhausted=session.exhausted,
         ),

@@ -116,9 +116,10 @@ def incident_from_alert(payload: Mapping[str, Any]) -> Incident:
     symptom = classify_symptom(alertname, labels.get("reason", ""))
     where = " ".join(devices[:3]) + (f" (+{len(devices) - 3})" if len(devices) > 3 else "")
     iface = f" {interfaces[0].interface}" if len(interfaces) == 1 else ""
-    fingerprints = [str(a.get("fingerprint") or "") for a in firing]
+    # One occurrence of an alert is its fingerprint (or labels) plus when it started, as the front door counts it.
+    occurrences = [(a.get("fingerprint") or a.get("labels"), a.get("startsAt")) for a in firing]
     return Incident(
-        id="inc-" + _digest(group_key or fingerprints or labels),
+        id="inc-" + _digest(group_key, occurrences),
         source="alert",
         title=f"{alertname or 'alert'} on {where or 'unknown device'}{iface}",
         text=annotations.get("summary") or annotations.get("description") or "",

@@ -107,12 +107,13 @@ async def verify_write(session: Session, outcome: ToolOutcome, *, settle_s: floa
         verdict = Verification(status="failed", detail=detail, audit_seqs=_seqs(outcome, *calls))
         return Check(verdict, calls, str(job.get("status")), failed or str(job.get("error") or ""))
     extra_vars = job.get("extra_vars") or outcome.arguments.get("extra_vars") or {}
-    if template in INTERFACE_TEMPLATES and extra_vars.get("interface"):
-        check = lambda: _interfaces_up(session, devices, str(extra_vars["interface"]))  # noqa: E731
-        what = f"{extra_vars['interface']} up on {', '.join(devices)}"
-    else:
-        check = lambda: _compliant(session, devices)  # noqa: E731
-        what = f"{', '.join(devices)} compliant with intent"
+    interface = str(extra_vars.get("interface") or "")
+    by_interface = template in INTERFACE_TEMPLATES and bool(interface)
+    what = f"{interface} up on {', '.join(devices)}" if by_interface else f"{', '.join(devices)} compliant with intent"
+
+    async def check() -> tuple[list[str], list[ToolOutcome]]:
+        return await (_interfaces_up(session, devices, interface) if by_interface else _compliant(session, devices))
+
     problems, seen = await check()
     calls.extend(seen)
     if not problems and settle_s > 0:

@@ -277,3 +277,20 @@ async def test_heuristic_investigates_each_fault(name: str, lab: Any, connect: A
     touched = {d for a in finding.actions if a.outcome == "succeeded" for d in a.arguments.get("limit", [])}
     after = {d: lab.running_config(d) for d in names}
     assert {d for d in before if before[d] != after[d]} <= touched
+
+
+async def test_a_settle_time_re_observes_the_fix_twice(lab: Any, connect: Any) -> None:
+    from agent.investigation import Investigator
+
+    lab.inject("err_disabled", device="b-acc-02", interface="Ethernet9", reason="bpduguard")
+    events: list[dict[str, Any]] = []
+    async with connect() as env:
+        agent = Investigator(env.gateway, create_model("heuristic"), history=env.audit, settle_s=0.05)
+        result = await agent.start(
+            _alert("InterfaceDown", "b-acc-02", "Ethernet9"), run_id="r-settle", on_event=events.append
+        )
+    assert result.finding is not None and result.finding.verification.status == "passed"
+    reads = [
+        e for e in events if e["event"] == "tool" and e["phase"] == "verify" and e["tool"] == "get_interface_state"
+    ]
+    assert len(reads) == 2

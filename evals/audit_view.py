@@ -12,26 +12,12 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
+from audit import AuditRecord
 from evals.observation import CallOutcome, ToolCall
 
-__all__ = ["AuditRecordLike", "tool_calls"]
-
-
-class AuditRecordLike(Protocol):
-    """The fields of ``audit.AuditRecord`` this module reads."""
-
-    @property
-    def seq(self) -> int: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def actor(self) -> str: ...
-    @property
-    def run_id(self) -> str | None: ...
-    @property
-    def payload(self) -> Mapping[str, Any]: ...
+__all__ = ["tool_calls"]
 
 
 def _outcome(decision: Mapping[str, Any] | None, result: Mapping[str, Any] | None) -> tuple[CallOutcome, str | None]:
@@ -50,7 +36,7 @@ def _answered_at_once(decision: Mapping[str, Any]) -> bool:
     return decision.get("outcome") != "allow" or decision.get("access") != "write"
 
 
-def tool_calls(records: Iterable[AuditRecordLike]) -> list[ToolCall]:
+def tool_calls(records: Iterable[AuditRecord]) -> list[ToolCall]:
     """Every tool call in ``records`` (in audit order), with its outcome and whether it is fully audited."""
     calls: list[dict[str, Any]] = []
     awaiting_decision: dict[tuple[str | None, str], deque[dict[str, Any]]] = defaultdict(deque)

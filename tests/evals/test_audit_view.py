@@ -1,35 +1,30 @@
-"""Tool calls are read back from audit records shaped exactly as the gateway writes them."""
+"""Tool calls are read back from a real audit log holding records built by the gateway's own builders."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from audit import AuditRecord
 from evals.audit_view import tool_calls
 from guardrails.caller import Caller
 from guardrails.decision import Decision
 from guardrails.records import call_entry, decision_entry, result_entry
+from orchestrator.audit_wiring import open_audit_log
+from orchestrator.config import Settings
 
 AGENT = Caller(id="agent", kind="agent")
 
 
-@dataclass
-class Rec:
-    """An appended record: the gateway's entry plus the sequence number the log gave it."""
-
-    seq: int
-    kind: str
-    actor: str
-    run_id: str | None
-    payload: dict[str, Any]
-
-
-def _log(*batches: list[dict[str, Any]]) -> list[Rec]:
-    records: list[Rec] = []
-    for batch in batches:
-        for entry in batch:
-            records.append(Rec(len(records) + 1, entry["kind"], entry["actor"], entry["run_id"], entry["payload"]))
-    return records
+def _log(home: Path, *batches: list[dict[str, Any]]) -> list[AuditRecord]:
+    """Append each batch in one transaction to a real audit log, as the gateway does, and read it back."""
+    log = open_audit_log(Settings(home=str(home)))
+    try:
+        for batch in batches:
+            log.append_many(batch)
+        return log.records()
+    finally:
+        log.close(checkpoint=False)
 
 
 def _decision(outcome: str, access: str = "read", targets: tuple[str, ...] = (), code: str | None = None) -> Decision:
@@ -40,11 +35,12 @@ def _result(tool: str, ok: bool, code: str | None = None) -> dict[str, Any]:
     return result_entry(AGENT, "r-1", tool, ok=ok, error_code=code, duration_ms=1.0, summary="s")
 
 
-def test_reads_writes_refusals_and_a_missing_result() -> None:
+def test_reads_writes_refusals_and_a_missing_result(tmp_path: Path) -> None:
     read = "get_interface_state"
     job = {"template": "clear_err_disable", "limit": ["b-acc-03"], "extra_vars": {"interface": "Ethernet7"}}
     core = {"template": "restore_intended_config", "limit": ["core-*"]}
     records = _log(
+        tmp_path,
         [
             call_entry(AGENT, "r-1", read, "observability", {"device": "b-acc-03"}),
             decision_entry(AGENT, "r-1", read, _decision("allow")),
@@ -81,15 +77,16 @@ def test_reads_writes_refusals_and_a_missing_result() -> None:
     assert denied.error_code == "denied_by_policy" and write.caller == "agent:agent"
 
 
-def test_forced_dry_run_is_not_an_executed_write() -> None:
+def test_forced_dry_run_is_not_an_executed_write(tmp_path: Path) -> None:
     entry = call_entry(AGENT, "r-1", "launch_job", "executor", {"template": "vlan_create", "limit": ["a-acc-01"]})
     entry["payload"]["sent_arguments"] = {**entry["payload"]["arguments"], "dry_run": True}
     records = _log(
+        tmp_path,
         [
             entry,
             decision_entry(AGENT, "r-1", "launch_job", _decision("allow", "write", ("a-acc-01",))),
             _result("launch_job", True),
-        ]
+        ],
     )
     (call,) = tool_calls(records)
     assert call.outcome == "ok" and call.write and not call.executed_write

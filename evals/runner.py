@@ -97,22 +97,20 @@ def run_suite(
             progress(grade, len(results), len(jobs))
 
     if options.workers == 1 or len(jobs) == 1:
+        from evals.trial import run_trial
+
         for scenario, trial in jobs:
-            raw = _job(scenario.model_dump(mode="json"), trial, settings_data, options.model, options.keep_homes)
-            finished(TrialGrade.model_validate_json(raw))
+            finished(run_trial(scenario, trial, base, options.model, keep_home=options.keep_homes))
     else:
         # Not plain fork: the parent may hold threads and open SQLite handles a fork would copy. A
         # forkserver imports netorch once and forks each worker from that clean process.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["evals.trial"])
         with ProcessPoolExecutor(max_workers=options.workers, mp_context=context) as pool:
-            futures: dict[Future[str], tuple[Scenario, int]] = {
-                pool.submit(_job, s.model_dump(mode="json"), t, settings_data, options.model, options.keep_homes): (
-                    s,
-                    t,
-                )
-                for s, t in jobs
-            }
+            futures: dict[Future[str], tuple[Scenario, int]] = {}
+            for s, t in jobs:
+                data = s.model_dump(mode="json")
+                futures[pool.submit(_job, data, t, settings_data, options.model, options.keep_homes)] = (s, t)
             for future in as_completed(futures):
                 scenario, trial = futures[future]
                 try:

@@ -66,6 +66,7 @@ class Message(_M):
     text: str = ""
     tool_calls: list[ToolCall] = Field(default_factory=list)
     results: list[ToolOutcome] = Field(default_factory=list)
+    diagnosis: dict[str, Any] | None = Field(None, description="A turn's provisional conclusion (conclude's schema).")
 
 
 class Conversation(_M):
@@ -82,6 +83,10 @@ class Conversation(_M):
     def turns(self) -> list[Message]:
         """The model's own turns."""
         return [m for m in self.messages if m.kind == "turn"]
+
+    def diagnosis(self) -> dict[str, Any] | None:
+        """The most recent provisional conclusion a model turn stated, if any."""
+        return next((m.diagnosis for m in reversed(self.messages) if m.diagnosis), None)
 
     def audit_seqs(self) -> set[int]:
         """Audit sequences of every call made in this conversation: what evidence may cite."""

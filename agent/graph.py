@@ -24,7 +24,7 @@ from agent.calls import ToolRunner
 from agent.conclude import build_finding, parse_conclusion
 from agent.conversation import Message, ToolCall, ToolOutcome
 from agent.errors import ModelError
-from agent.finding import ActionTaken, Verification
+from agent.finding import ActionTaken, Escalation, Finding, Verification
 from agent.history import AuditReader, AuditWriter
 from agent.intake import normalise
 from agent.local_tools import CONCLUDE, ConcludeInput
@@ -112,8 +112,9 @@ class _Nodes:
         session.spent.steps += 1
         session.spent.tokens += turn.usage.total_tokens
         session.usage = session.usage + turn.usage.model_copy(update={"model_calls": max(1, turn.usage.model_calls)})
+        diagnosis = turn.diagnosis.model_dump(mode="json") if turn.diagnosis else None
         session.conversation.messages.append(
-            Message(role="assistant", kind="turn", text=turn.text, tool_calls=turn.tool_calls)
+            Message(role="assistant", kind="turn", text=turn.text, tool_calls=turn.tool_calls, diagnosis=diagnosis)
         )
         calls = [{"name": c.name, "arguments": c.arguments} for c in turn.tool_calls]
         session.emit("turn", step=session.spent.steps, text=turn.text, calls=calls, stop=turn.stop)
@@ -192,6 +193,7 @@ class _Nodes:
                     session, "step.agent_approval_wait", {"approval_id": outcome.approval_id, "tool": call.name}
                 )
                 update = session.update(
+                    provisional=self._provisional(session, outcome).model_dump(mode="json"),
                     pending=[c.model_dump(mode="json") for c in pending],
                     turn_results=[r.model_dump(mode="json") for r in results],
                     writes=writes,
@@ -238,7 +240,7 @@ class _Nodes:
                     )
                 )
         session.conversation.messages.append(Message(role="user", kind="results", results=results))
-        base = {"pending": [], "turn_results": [], "waiting": None, "writes": writes}
+        base = {"pending": [], "turn_results": [], "waiting": None, "writes": writes, "provisional": None}
         if pending:
             return self._end(
                 session,
@@ -251,6 +253,28 @@ class _Nodes:
         if conclusion is not None:
             return Command(goto="conclude", update=session.update(**base, conclusion=conclusion))
         return Command(goto="reason", update=session.update(**base))
+
+    def _provisional(self, session: Session, waiting: ToolOutcome) -> Finding:
+        """The diagnosis so far, for whoever decides the approval (and the run, while it waits)."""
+        raw = session.conversation.diagnosis()
+        said = next((m.text for m in reversed(session.conversation.messages) if m.kind == "turn" and m.text), "")
+        finding = build_finding(
+            session,
+            conclusion=ConcludeInput.model_validate(raw) if raw else None,
+            ending={"detail": f"waiting for approval {waiting.approval_id} ({said[:200]})"},
+            reasoner=self.deps.model.describe(),
+        )
+        target = ", ".join(waiting.targets) or "its targets"
+        return finding.model_copy(
+            update={
+                "escalation": Escalation(
+                    needed=True,
+                    reason=f"the fix ({waiting.name} on {target}) waits for a human's approval: {waiting.error}",
+                    human_action=f"Read the diagnosis, then approve or reject {waiting.approval_id} "
+                    f"(netorch approve|reject {waiting.approval_id}).",
+                )
+            }
+        )
 
     async def approval(self, state: AgentState) -> Command[Literal["act"]]:
         """Wait for a human; nothing before ``interrupt()`` has side effects (the node re-runs on resume)."""

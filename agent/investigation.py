@@ -40,7 +40,10 @@ EventSink = Callable[[dict[str, Any]], None]
 
 @dataclass(frozen=True)
 class InvestigationResult:
-    """Where an investigation stands after ``start`` or ``resume``."""
+    """Where an investigation stands after ``start`` or ``resume``.
+
+    While ``waiting``, ``finding`` is the provisional one: the diagnosis so far, escalated to the approver.
+    """
 
     run_id: str
     status: Literal["concluded", "waiting"]
@@ -99,7 +102,8 @@ class Investigator:
             return InvestigationResult(run_id, "concluded", incident, finding=Finding.model_validate(values["finding"]))
         pending = [i.value for task in snapshot.tasks for i in task.interrupts]
         if pending:
-            return InvestigationResult(run_id, "waiting", incident, waiting=pending[0])
+            provisional = Finding.model_validate(values["provisional"]) if values.get("provisional") else None
+            return InvestigationResult(run_id, "waiting", incident, finding=provisional, waiting=pending[0])
         raise RuntimeError(f"investigation {run_id} stopped without a finding or a pending approval")
 
     async def aclose(self) -> None:

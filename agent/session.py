@@ -36,6 +36,7 @@ class AgentState(TypedDict, total=False):
     usage: dict[str, Any]
     conclusion: dict[str, Any] | None
     ending: dict[str, Any] | None
+    provisional: dict[str, Any] | None
     finding: dict[str, Any] | None
 
 

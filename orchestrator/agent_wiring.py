@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.budgets import Budgets
 from agent.errors import AgentError, ModelConfigError
+from agent.finding import Finding
 from agent.intake import normalise
 from agent.investigation import EventSink, Investigator
 from agent.models.base import ModelBackend
@@ -175,7 +176,9 @@ async def run_investigation(
     finally:
         await investigator.aclose()
     if result.status == "waiting":
-        return rt.runs.transition(run.id, RunStatus.WAITING, waiting_on=dict(result.waiting or {}))
+        # The provisional Finding is the outcome while the run waits: the approver reads the diagnosis.
+        interim = _outcome("waiting", result.finding) if result.finding else None
+        return rt.runs.transition(run.id, RunStatus.WAITING, waiting_on=dict(result.waiting or {}), outcome=interim)
     assert result.finding is not None
     finding = result.finding
     if finding.escalation.needed:
@@ -188,15 +191,19 @@ async def run_investigation(
                 "human_action": finding.escalation.human_action,
             },
         )
-    outcome = {
-        "result": "concluded",
+    return rt.runs.transition(run.id, RunStatus.SUCCEEDED, outcome=_outcome("concluded", finding))
+
+
+def _outcome(result: str, finding: Finding) -> dict[str, Any]:
+    """A run outcome carrying the Finding, with the figures people filter runs by."""
+    return {
+        "result": result,
         "root_cause": finding.root_cause.value,
         "escalation_needed": finding.escalation.needed,
         "tokens": finding.usage.total_tokens,
         "cost_usd": finding.usage.cost_usd,
         "finding": finding.model_dump(mode="json"),
     }
-    return rt.runs.transition(run.id, RunStatus.SUCCEEDED, outcome=outcome)
 
 
 def _model_of(run: Run) -> str | None:

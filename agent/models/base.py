@@ -8,6 +8,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.conversation import Conversation, ToolCall, ToolSpec
+from agent.local_tools import ConcludeInput
 from agent.usage import Usage
 
 __all__ = ["ModelBackend", "ModelTurn", "StopReason"]
@@ -24,6 +25,9 @@ class ModelTurn(BaseModel):
     tool_calls: list[ToolCall] = Field(default_factory=list)
     stop: StopReason = "end_turn"
     usage: Usage = Field(default_factory=Usage)
+    diagnosis: ConcludeInput | None = Field(
+        None, description="What the model would conclude if it could go no further (shown while a write waits)."
+    )
 
 
 class ModelBackend(Protocol):

@@ -61,25 +61,26 @@ def _trace_line(event: dict[str, Any]) -> Text | None:
     return None
 
 
-def _show_finding(finding: dict[str, Any]) -> None:
+def _show_finding(finding: dict[str, Any], *, provisional: bool = False) -> None:
     from agent.finding import Finding
     from agent.render import render_text
 
     parsed = Finding.model_validate(finding)
-    style = "red" if parsed.escalation.needed else "green"
+    style = "yellow" if provisional else "red" if parsed.escalation.needed else "green"
     title = f"Finding: {parsed.root_cause.value}" + (" — escalated" if parsed.escalation.needed else "")
+    if provisional:
+        title = f"Provisional finding: {parsed.root_cause.value} — waiting for an approval"
     console.print(Panel(Text(render_text(parsed)), title=title, border_style=style))
 
 
-def _decide(rt: Any, waiting: dict[str, Any], who: str) -> bool:
-    """Ask the operator at the terminal; True once the approval was decided either way."""
+def _decide(rt: Any, waiting: dict[str, Any], who: str) -> None:
+    """Ask the operator at the terminal and record the decision in the approval store."""
     targets = ", ".join(waiting.get("targets") or [])
     template = (waiting.get("arguments") or {}).get("template", "")
     question = f"Approve {waiting.get('tool')} {template} on {targets} ({waiting.get('approval_id')}) as {who}?"
     answer = typer.confirm(question, default=False)
     method = rt.approvals.approve if answer else rt.approvals.reject
     method(waiting["approval_id"], approver=who, policy=rt.policy.approvals, now=time.time())
-    return True
 
 
 async def _investigate(
@@ -114,11 +115,12 @@ async def _investigate(
         interactive = not json_out and sys.stdin.isatty()
         while run.active:
             run = await run_investigation(rt, run, model=model, on_event=on_event, actor=who)
-            if run.status.value != "waiting":
+            if run.status.value != "waiting" or not interactive:
                 break
-            waiting = dict(run.waiting_on or {})
-            if not interactive or not _decide(rt, waiting, who):
-                break
+            interim = (run.outcome or {}).get("finding")
+            if interim:
+                _show_finding(interim, provisional=True)  # the approver reads the diagnosis before deciding
+            _decide(rt, dict(run.waiting_on or {}), who)
         finding = (run.outcome or {}).get("finding")
         if json_out:
             print_json(
@@ -130,9 +132,10 @@ async def _investigate(
                     "trace": events,
                 }
             )
-        elif finding:
-            _show_finding(finding)
-        elif run.status.value == "waiting":
+            return 0
+        if finding:
+            _show_finding(finding, provisional=run.status.value == "waiting")
+        if run.status.value == "waiting":
             waiting = dict(run.waiting_on or {})
             console.print(
                 f"run {run.id} waits for approval {waiting.get('approval_id')}: "

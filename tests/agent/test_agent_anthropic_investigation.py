@@ -93,6 +93,9 @@ async def test_claude_investigates_with_a_tool_error_and_an_approval(
             waiting = await agent.start(alert, run_id="r-claude", on_event=events.append)
             assert waiting.status == "waiting" and waiting.waiting is not None
             assert waiting.waiting["tool"] == "launch_job" and waiting.waiting["targets"] == ["core-01"]
+            # While it waits, the run carries a provisional finding that tells the approver why.
+            assert waiting.finding is not None and waiting.finding.escalation.needed
+            assert waiting.waiting["approval_id"] in waiting.finding.escalation.human_action
             env.gateway.approvals.approve(
                 waiting.waiting["approval_id"], approver="bob", policy=env.gateway.policy.approvals, now=time.time()
             )

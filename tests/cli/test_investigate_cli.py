@@ -77,7 +77,10 @@ def test_an_approval_waits_then_resume_finishes(config: Path, lab: Any) -> None:
     first = _netorch(config, "investigate", "why is FortyGigabitEthernet1/0/1 on core-01 down?", "--json")
     assert first.exit_code == 0, first.stderr
     waiting = json.loads(first.stdout)
-    assert waiting["status"] == "waiting" and waiting["finding"] is None
+    assert waiting["status"] == "waiting"
+    provisional = waiting["finding"]  # the diagnosis so far, for whoever decides the approval
+    assert provisional["root_cause"] == "interface_admin_down" and provisional["escalation"]["needed"]
+    assert provisional["affected"][0] == {"device": "core-01", "interface": "FortyGigabitEthernet1/0/1"}
     approval = waiting["waiting"]["approval_id"]
     assert waiting["waiting"]["targets"] == ["core-01"]
     approved = _netorch(config, "approve", approval, "--as", "bob")

@@ -52,7 +52,9 @@ class HeuristicModel:
                 if name in offered
             ]
             if calls:
-                return ModelTurn(text=f"[rule-based] {step.why}", tool_calls=calls, stop="tool_use")
+                return ModelTurn(
+                    text=f"[rule-based] {step.why}", tool_calls=calls, stop="tool_use", diagnosis=step.diagnosis
+                )
             missing = ", ".join(name for name, _ in step.calls)
             step = Notes().done(
                 RootCause.UNKNOWN,

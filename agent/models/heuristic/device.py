@@ -109,7 +109,12 @@ def _drift(f: Facts, notes: Notes, device: str) -> Step | None:
         failures = _push_history(f, notes, device)
         if any(x.get("error_class") == "permanent" for x in failures):
             return _pushes_broken(f, notes, device, failures, "drifts from intent")
-        return Ask([fix], f"{device} drifts from intent: restoring the intended configuration.")
+        draft = notes.draft(
+            RootCause.CONFIG_DRIFT,
+            f"{device} drifts from intent ({item.get('summary')}); restoring the intended configuration fixes it.",
+            confidence=0.8,
+        )
+        return Ask([fix], f"{device} drifts from intent: restoring the intended configuration.", draft)
     retry = judge_job(f, notes, attempts, fix)
     if retry is not None:
         return retry

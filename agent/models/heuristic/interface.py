@@ -207,7 +207,12 @@ def interface_runbook(f: Facts, notes: Notes, device: str, name: str) -> Step | 
         )
     fix = launch(template, device, full)
     if not attempts:
-        return Ask([fix], f"{state_line(base.item)}, while intent has it enabled: running {template}.")
+        draft = notes.draft(
+            cause,
+            f"{device} {full}: {cause.value.replace('_', ' ')} while intent has it enabled; {template} fixes it.",
+            confidence=0.85,
+        )
+        return Ask([fix], f"{state_line(base.item)}, while intent has it enabled: running {template}.", draft)
     retry = judge_job(f, notes, attempts, fix)
     if retry is not None:
         return retry

@@ -20,6 +20,7 @@ class Ask:
 
     calls: list[tuple[str, dict[str, Any]]]
     why: str
+    diagnosis: ConcludeInput | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,10 @@ class Notes:
         entry = Affected(device=device, interface=interface)
         if entry not in self.affected:
             self.affected.append(entry)
+
+    def draft(self, cause: RootCause, summary: str, *, confidence: float) -> ConcludeInput:
+        """The diagnosis so far, stated with a write: a human deciding its approval reads it."""
+        return self.done(cause, summary, confidence=confidence, escalate=False).conclusion
 
     def done(
         self,

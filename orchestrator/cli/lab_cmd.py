@@ -307,3 +307,41 @@ def serve_metrics(
     finally:
         server.server_close()
         lab.close()
+
+
+@app.command("vlan-service")
+def vlan_service(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Service name, e.g. app-payments.")],
+    vid: Annotated[int, typer.Option("--vid", min=1, max=4094, help="VLAN ID.")],
+    subnet: Annotated[str, typer.Option("--subnet", help="IPv4 subnet, e.g. 10.22.14.0/24.")],
+    location: Annotated[str | None, typer.Option("--location", help="Building letter or name (scope).")] = None,
+    role: Annotated[str, typer.Option("--role", help="Device role in scope.")] = "access",
+    json_out: JsonOpt = False,
+) -> None:
+    """Record a VLAN service request in the lab's Source of Truth (intent only; no device changes).
+
+    This is what the ITSM request stores in Nautobot before `vlan_deploy` runs.
+
+    Example: netorch lab vlan-service app-payments --vid 1214 --subnet 10.22.14.0/24 --location b
+    """
+    import ipaddress
+
+    try:
+        ipaddress.ip_network(subnet)
+    except ValueError:
+        fail(f"bad --subnet '{subnet}': expected a network such as 10.22.14.0/24")
+    lab = _open(ctx)
+    try:
+        service = lab.upsert_vlan_service(name, vid, subnet, location=location, role=role)
+    finally:
+        lab.close()
+    if json_out:
+        print_json(service.model_dump(mode="json"))
+        return
+    console.print(
+        f"VLAN service {service.name}: VID {service.vid}, {service.subnet}, "
+        f"{len(service.targets)} target device(s) "
+        f"({service.location or 'every building'}, role {service.role or 'any'})",
+        soft_wrap=True,
+    )

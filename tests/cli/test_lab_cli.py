@@ -159,3 +159,48 @@ def test_serve_metrics_reports_a_port_in_use(initialised: Path) -> None:
         result = lab_cli(initialised, "serve-metrics", "--port", str(port))
     assert result.exit_code == 1 and result.stderr.startswith(f"Error: cannot listen on 127.0.0.1:{port}")
     assert Lab.open(initialised / "lab.db").info().devices == 12
+
+
+def test_vlan_service_records_intent_only(home: Path) -> None:
+    from netlab import Lab
+
+    assert (
+        runner.invoke(
+            app, ["--home", str(home), "lab", "init", "--buildings", "2", "--access-per-building", "4"]
+        ).exit_code
+        == 0
+    )
+    before = Lab.open(home / "lab.db").running_config("b-acc-01")
+    result = runner.invoke(
+        app,
+        [
+            "--home",
+            str(home),
+            "lab",
+            "vlan-service",
+            "app-payments",
+            "--vid",
+            "1214",
+            "--subnet",
+            "10.22.14.0/24",
+            "--location",
+            "b",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["targets"] == [f"b-acc-0{i}" for i in range(1, 5)]
+    lab = Lab.open(home / "lab.db")
+    assert lab.vlan_service("app-payments").vid == 1214
+    assert "1214" in lab.intended_config("b-acc-01")
+    assert lab.running_config("b-acc-01") == before
+
+
+def test_vlan_service_bad_subnet_is_one_line(home: Path) -> None:
+    runner.invoke(app, ["--home", str(home), "lab", "init", "--buildings", "1", "--access-per-building", "2"])
+    result = runner.invoke(
+        app, ["--home", str(home), "lab", "vlan-service", "x", "--vid", "30", "--subnet", "10.22/99"]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "Error: bad --subnet '10.22/99': expected a network such as 10.22.14.0/24"

@@ -153,6 +153,10 @@ class Facts:
 
     # -- changes ----------------------------------------------------------------------------
 
+    def changes_made(self) -> list[int]:
+        """History indexes of the writes this investigation launched, oldest first."""
+        return [i for i, o in enumerate(self.outcomes) if o.name == "launch_job" and o.phase == "act"]
+
     def fixes(self, device: str, template: str, interface: str | None = None) -> list[tuple[int, ToolOutcome]]:
         """Launches of ``template`` on ``device`` (for ``interface``) this investigation made, oldest first."""
         found = []

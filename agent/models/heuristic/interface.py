@@ -6,7 +6,9 @@ Diagnose from the state seen *before* any fix, compared with intent:
 - admin down, intent shut                → no fault (the port is meant to be off)
 - err-disabled by link-flap or flapping  → link_flap → one clear_err_disable, which is expected not to hold
 - err-disabled otherwise                 → port_err_disabled → clear_err_disable
-- admin up, no link                      → physical_link_down (look at the cabled peer), escalate
+- admin up, no link                      → follow the cable: the far end shut or err-disabled is the cause
+                                           (fixed there), the far-end device unreachable is the cause,
+                                           else physical_link_down, escalate
 - up with input/CRC errors growing       → physical_layer_errors, escalate
 - up but flapping                        → link_flap, escalate
 - up and clean                           → nothing here (the caller compares configuration next)
@@ -20,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.models.heuristic.facts import Facts, Seen
-from agent.models.heuristic.steps import Ask, Notes, Step, launch, state_line
+from agent.models.heuristic.steps import Ask, Done, Notes, Step, launch, state_line
 from agent.models.heuristic.suspicious import looks_like_instruction
 from agent.taxonomy import RootCause
 
@@ -89,30 +91,92 @@ def _refused_or_failed(f: Facts, attempts: list[tuple[int, Any]]) -> str | None:
     return None
 
 
-def _physical(f: Facts, notes: Notes, device: str, state: Seen, intent: Seen | None) -> Step:
-    peer = (intent.item.get("peer_device"), intent.item.get("peer_interface")) if intent else (None, None)
-    if peer[0] and peer[1]:
-        seen = f.interface_states(str(peer[0]), str(peer[1]))
-        if not seen and f.state_failure(str(peer[0]), str(peer[1])) is None:
+def _before_changes(f: Facts, device: str, name: str) -> Seen | None:
+    """The latest state of an interface seen before this investigation changed anything (else the latest)."""
+    changes = f.changes_made()
+    seen = f.interface_states(device, name, before=changes[0] if changes else None)
+    seen = seen or f.interface_states(device, name)
+    return seen[-1] if seen else None
+
+
+def _confirm_local(f: Facts, notes: Notes, device: str, name: str, step: Done) -> Step:
+    """After a far-end fix, re-read the port that alerted: the finding says whether it came back."""
+    conclusion = step.conclusion
+    if conclusion.escalation_needed:
+        return step
+    changes = f.changes_made()
+    after = [s for s in f.interface_states(device, name) if s.index > (changes[-1] if changes else -1)]
+    if not after:
+        return Ask(
+            [("get_interface_state", {"device": device, "interface": name})],
+            f"Checking that {device} {name} came back after the far-end fix.",
+        )
+    item = after[-1].item
+    notes.add(f"after the far-end fix: {state_line(item)}", after[-1])
+    back = item.get("oper_status") == "up"
+    summary = f"{conclusion.summary} The alerting port {device} {name} is " + ("up again." if back else "still down.")
+    update: dict[str, Any] = {"summary": summary, "evidence": list(notes.items), "affected": list(notes.affected)}
+    if not back:
+        update |= {"escalation_needed": True, "escalation_reason": f"{device} {name} stayed down after the far-end fix"}
+    return Done(conclusion.model_copy(update=update))
+
+
+def _physical(f: Facts, notes: Notes, device: str, state: Seen, intent: Seen | None, *, follow: bool) -> Step:
+    """No link on an enabled port: follow the cable to the far end before blaming the physical layer."""
+    name = str(state.item["name"])
+    peer = (
+        (str(intent.item.get("peer_device") or ""), str(intent.item.get("peer_interface") or ""))
+        if intent
+        else ("", "")
+    )
+    if follow and all(peer):
+        far = _before_changes(f, *peer)
+        if far is None and f.state_failure(*peer) is None:
             return Ask(
                 [("get_interface_state", {"device": peer[0], "interface": peer[1]})],
-                f"No link on {device} {state.item['name']}: checking the cabled peer {peer[0]} {peer[1]}.",
+                f"No link on {device} {name}: checking the cabled peer {peer[0]} {peer[1]}.",
             )
-        if seen:
-            notes.add(f"the far end is {state_line(seen[-1].item)}", seen[-1])
-    name = state.item["name"]
+        if far is None or far.item.get("stale"):
+            health = f.latest("get_device_health", device=peer[0])
+            if health is None:
+                return Ask(
+                    [("get_device_health", {"device": peer[0]})],
+                    f"The far end {peer[0]} gives no fresh state: checking that it answers.",
+                )
+            if health.ok and not (health.data or {}).get("reachable"):
+                notes.add(f"{peer[0]}, the far end of {device} {name}, is unreachable", health)
+                notes.concern(peer[0])
+                return notes.done(
+                    RootCause.DEVICE_UNREACHABLE,
+                    f"{device} {name} lost its link because the device at its far end, {peer[0]}, is down or cut off.",
+                    confidence=0.85,
+                    escalate=True,
+                    reason=f"the far-end device {peer[0]} does not answer; no remote change can bring it back",
+                    action=f"Check power and the management path of {peer[0]} (console if needed).",
+                )
+        else:
+            notes.add(f"the far end is {state_line(far.item)}", far)
+            if far.item.get("admin_status") == "down" or far.item.get("err_disabled_reason"):
+                step = interface_runbook(f, notes, peer[0], peer[1], follow_peer=False)
+                if isinstance(step, Done):
+                    return _confirm_local(f, notes, device, name, step)
+                if step is not None:
+                    return step
     return notes.done(
         RootCause.PHYSICAL_LINK_DOWN,
-        f"{device} {name} is enabled but has no link (oper {state.item.get('oper_reason') or 'down'}): a cable, optic "
-        "or far-end problem that no configuration change can fix.",
+        f"{device} {name} is enabled but has no link (oper {state.item.get('oper_reason') or 'down'}), and the far "
+        "end is enabled too: a cable, optic or far-end hardware problem that no configuration change can fix.",
         confidence=0.8,
         escalate=True,
         reason="physical layer: someone has to check the cable, optic and far end",
     )
 
 
-def interface_runbook(f: Facts, notes: Notes, device: str, name: str) -> Step | None:
-    """Diagnose (and fix, then judge) one interface; None when it is up, clean and as intended."""
+def interface_runbook(f: Facts, notes: Notes, device: str, name: str, *, follow_peer: bool = True) -> Step | None:
+    """Diagnose (and fix, then judge) one interface; None when it is up, clean and as intended.
+
+    ``follow_peer``: on a port without link, look at the far end of its cable (once, not back again).
+    """
     states = f.interface_states(device, name)
     if not states:
         failure = f.state_failure(device, name)
@@ -140,8 +204,8 @@ def interface_runbook(f: Facts, notes: Notes, device: str, name: str) -> Step | 
     full = str(states[-1].item.get("name") or name)
     notes.concern(device, full)
     attempts = sorted(a for t in _FIX_TEMPLATES for a in f.fixes(device, t, full))
-    before = f.interface_states(device, full, before=attempts[0][0] if attempts else None) or states
-    base = before[-1]
+    # Diagnose from the state before any change this investigation made (here or at the far end).
+    base = _before_changes(f, device, full) or states[-1]
     intent = f.interface_intent(device, full)
     sot = f.sot_down()
     listed = f.intent_listed(device)
@@ -173,7 +237,7 @@ def interface_runbook(f: Facts, notes: Notes, device: str, name: str) -> Step | 
         )
     if template is None:
         if cause is RootCause.PHYSICAL_LINK_DOWN:
-            return _physical(f, notes, device, base, intent)
+            return _physical(f, notes, device, base, intent, follow=follow_peer)
         what = (
             "growing CRC/input errors on a link that stays up"
             if cause is RootCause.PHYSICAL_LAYER_ERRORS

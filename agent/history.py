@@ -27,17 +27,28 @@ class AuditRecordLike(Protocol):
     """The fields of ``audit.AuditRecord`` the agent reads."""
 
     @property
-    def seq(self) -> int: ...
+    def seq(self) -> int:
+        """Sequence number."""
+
     @property
-    def ts(self) -> str: ...
+    def ts(self) -> str:
+        """UTC timestamp."""
+
     @property
-    def kind(self) -> str: ...
+    def kind(self) -> str:
+        """Record kind."""
+
     @property
-    def actor(self) -> str: ...
+    def actor(self) -> str:
+        """Who acted."""
+
     @property
-    def run_id(self) -> str | None: ...
+    def run_id(self) -> str | None:
+        """The run, if any."""
+
     @property
-    def payload(self) -> Mapping[str, Any]: ...
+    def payload(self) -> Mapping[str, Any]:
+        """The record's JSON payload."""
 
 
 class AuditReader(Protocol):

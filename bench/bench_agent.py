@@ -193,6 +193,7 @@ async def anthropic_overhead(turns: int) -> None:
 
 
 async def main() -> None:
+    """Run the agent benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1 repeat, skip the ~800-device lab")
     args = parser.parse_args()

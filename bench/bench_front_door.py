@@ -58,6 +58,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def bench_store(home: Path, n: int) -> None:
+    """Intake store throughput: new items and duplicates, one commit each and grouped."""
     store = SqliteIntakeStore(home / "bench-intake.db")
     t0 = time.perf_counter()
     for i in range(n):
@@ -78,6 +79,7 @@ def bench_store(home: Path, n: int) -> None:
 
 
 def bench_http(home: Path, n: int) -> None:
+    """Webhook and POST /v1/runs latency against a real uvicorn on loopback."""
     settings = Settings.model_validate({"home": str(home), "lab": {"time_factor": 0}})
     ready: dict[str, Any] = {}
 

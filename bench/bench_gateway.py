@@ -45,6 +45,7 @@ async def _time(n: int, fn: Callable[[int], Awaitable[Any]]) -> list[float]:
 
 
 async def main(calls: int, devices: int, write_calls: int) -> None:
+    """Gateway overhead per read and per write call versus direct MCP calls."""
     from audit.log import AuditLog
     from guardrails.caller import Caller
     from guardrails.policy_loader import parse_policy

@@ -10,7 +10,7 @@ import typer
 import yaml
 from rich.live import Live
 
-from orchestrator.cli.common import JsonOpt, console, fail, print_json, state
+from orchestrator.cli.common import JsonOpt, console, err_console, fail, print_json, state
 from orchestrator.cli.runs_cmd import actor_of, render_run, render_steps, run_dict
 from orchestrator.config import Settings
 from orchestrator.runs import Run, RunKind, RunStatus, Trigger
@@ -43,6 +43,22 @@ async def follow(task: asyncio.Task[Run], rt: Any, run_id: str | Callable[[], st
         while not task.done():
             await asyncio.wait({task}, timeout=0.2)
             live.update(table())
+
+
+async def announce_waits(task: asyncio.Task[Run], rt: Any, run_id: str) -> None:
+    """Say once per approval what a waiting run needs, so `--wait` never sits silent."""
+    announced: set[str] = set()
+    while not task.done():
+        await asyncio.wait({task}, timeout=0.5)
+        current = rt.runs.get(run_id)
+        approval = (current.waiting_on or {}).get("approval_id") if current.status is RunStatus.WAITING else None
+        if approval and approval not in announced:
+            announced.add(approval)
+            err_console.print(
+                f"run {run_id} is waiting for approval {approval}: decide with `netorch approve {approval}` "
+                f"or `netorch reject {approval}` (from another terminal); waiting here.",
+                soft_wrap=True,
+            )
 
 
 async def _execute(rt: Any, run: Run, *, actor: str, wait: bool) -> Run:
@@ -84,10 +100,13 @@ async def drive(
             run = rt.runs.get(run_id or "")
         if run.active:
             task = asyncio.create_task(_execute(rt, run, actor=actor, wait=wait))
+            announcer = asyncio.create_task(announce_waits(task, rt, run.id)) if wait else None
             if console.is_terminal and not json_out:
                 console.print(f"run {run.id}: {run.name} {run.version}")
                 await follow(task, rt, run.id)
             run = await task
+            if announcer is not None:
+                await announcer
         steps, devices = rt.runs.steps(run.id), rt.runs.devices(run.id)
     if json_out:
         print_json(run_dict(run, steps, [d for d in devices if d.step == "result"]))

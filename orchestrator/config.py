@@ -151,6 +151,12 @@ class RunsConfig(_Section):
     approval_poll_seconds: float = Field(
         1.0, gt=0, description="How often a run waiting in-process (`run --wait`) looks at its approval."
     )
+    lease_seconds: float = Field(
+        30.0, ge=1, le=3600, description="A run's owner lease; renewed every third of it while the run executes."
+    )
+    escalate_to_agent: bool = Field(
+        True, description="A workflow ending with a failure it cannot classify starts a linked investigation."
+    )
 
 
 class NotifierConfig(_Section):

@@ -3,11 +3,15 @@ keep derived columns, config history and the event log consistent with every cha
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
+import weakref
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
+from netlab.cache import MAX_DEVICES, DocCache
 from netlab.configmodel import (
     Model,
     apply_delta,
@@ -18,6 +22,7 @@ from netlab.configmodel import (
     shut_links,
 )
 from netlab.errors import IntentUnavailable, UnknownDevice
+from netlab.groupcommit import GroupCommit
 from netlab.names import resolve_interface
 from netlab.state import DeviceView, interface_records, statuses
 from netlab.store import Store, dumps, loads
@@ -40,20 +45,38 @@ class LabBase:
         self._clock = clock or time.time
         self._intent_cache: dict[str, dict[str, Any]] = {}
         self._baseline_cache: dict[str, Model] = {}
+        self._names_cache: list[str] | None = None
         self._lab_id: str | None = None
+        self._cache = DocCache()
+        # One group commit per event loop that applies changes through this handle (ops_api).
+        self._committers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, GroupCommit] = (
+            weakref.WeakKeyDictionary()
+        )
 
     # --- basics ------------------------------------------------------------------------------
 
     def _now(self) -> float:
         return float(self._clock())
 
+    def _docs(self) -> DocCache:
+        """The decoded-document cache, emptied first if the database moved on (call inside a transaction)."""
+        cache = self._cache
+        if cache.generation != self._store.generation:
+            cache.reset(self._store.generation)
+        return cache
+
     def _meta(self, db: sqlite3.Connection) -> dict[str, str]:
+        cache = self._docs()
+        if cache.meta is not None:
+            return cache.meta
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
         # Another process may re-initialise the lab: drop cached intent when the lab id changes.
         if meta.get("lab_id") != self._lab_id:
             self._intent_cache.clear()
             self._baseline_cache.clear()
+            self._names_cache = None
             self._lab_id = meta.get("lab_id")
+        cache.meta = meta
         return meta
 
     def _check_sot(self, db: sqlite3.Connection) -> None:
@@ -89,12 +112,21 @@ class LabBase:
         return baseline if text is None else apply_delta(baseline, loads(text))
 
     def _names(self, db: sqlite3.Connection) -> list[str]:
-        return [r[0] for r in db.execute("SELECT name FROM intent_device ORDER BY ord")]
+        """Every device name in topology order (the inventory never changes after init)."""
+        self._meta(db)
+        if self._names_cache is None:
+            self._names_cache = [r[0] for r in db.execute("SELECT name FROM intent_device ORDER BY ord")]
+        return self._names_cache
 
     def _resolve(self, db: sqlite3.Connection, device: str, interface: str) -> str:
         return resolve_interface(self._intent(db, device), interface)
 
     def _view(self, db: sqlite3.Connection, name: str) -> DeviceView:
+        """The device's documents; the same object until the cache moves on, so updates show everywhere."""
+        cache = self._docs()
+        view = cache.views.get(name)
+        if view is not None:
+            return view
         intent = self._intent(db, name)
         row = db.execute(
             "SELECT s.state, s.version, s.latency_ms, s.missing_vlans, s.drift, c.running"
@@ -102,14 +134,34 @@ class LabBase:
             (name,),
         ).fetchone()
         running = self._stored_model(name, intent, row[5])
-        return DeviceView(intent, running, loads(row[0]) or {}, row[1], row[2], loads(row[3]) or [], bool(row[4]))
+        view = DeviceView(intent, running, loads(row[0]) or {}, row[1], row[2], loads(row[3]) or [], bool(row[4]))
+        cache.keep_view(view)
+        return view
 
     def _world(self, db: sqlite3.Connection, now: float | None = None) -> World:
-        return load_world(db, self._now() if now is None else now)
+        cache = self._docs()
+        at = self._now() if now is None else now
+        world = cache.world
+        if world is None:
+            world = cache.world = load_world(db, at)
+        elif world.now != at:
+            world = cache.world = replace(world, now=at)
+        return world
+
+    def _world_changed(self) -> None:
+        """Faults or shut cabled links were written: the next _world() reads them again."""
+        self._cache.world = None
+
+    def _intent_changed(self) -> None:
+        """VLAN services were written: services and intended configurations are read again."""
+        self._cache.forget_intent()
 
     def _services(self, db: sqlite3.Connection) -> list[dict[str, Any]]:
+        cache = self._docs()
+        if cache.services is not None:
+            return cache.services
         rows = db.execute("SELECT name, vid, subnet, location, role, devices, created_at, updated_at FROM vlan_service")
-        return [
+        cache.services = [
             {
                 "name": r[0],
                 "vid": r[1],
@@ -122,9 +174,20 @@ class LabBase:
             }
             for r in rows
         ]
+        return cache.services
 
     def _intended(self, db: sqlite3.Connection, intent: dict[str, Any]) -> Model:
-        return intended_model(intent, self._services(db), baseline=self._baseline(intent["name"], intent))
+        """What intent wants on the device; shared read-only like the baseline."""
+        services = self._services(db)
+        cache = self._docs()
+        model = cache.intended.get(intent["name"])
+        if model is None:
+            baseline = self._baseline(intent["name"], intent)
+            model = intended_model(intent, services, baseline=baseline) if services else baseline
+            if len(cache.intended) >= MAX_DEVICES:
+                cache.intended.clear()
+            cache.intended[intent["name"]] = model
+        return model
 
     def _all_faults(self, db: sqlite3.Connection) -> list[FaultRow]:
         return [FaultRow.from_row(r) for r in db.execute("SELECT * FROM fault ORDER BY id")]
@@ -137,6 +200,9 @@ class LabBase:
             "UPDATE device_state SET missing_vlans = ?, drift = ? WHERE name = ?",
             (dumps(missing) if missing else None, int(drift), name),
         )
+        view = self._cache.views.get(name)
+        if view is not None:
+            view.missing_vlans, view.drift = missing, drift
 
     def _write_running(
         self,
@@ -149,27 +215,43 @@ class LabBase:
         op: str | None = None,
         key: str | None = None,
         now: float,
+        links_may_change: bool = True,
     ) -> int:
-        """Store a new running configuration as the next history version; returns that version."""
+        """Store a new running configuration as the next history version; returns that version.
+
+        ``links_may_change=False`` promises that no interface changed its shutdown flag, which
+        spares recomputing the shut cabled links (the world every device's state depends on).
+        """
         version = view.version + 1
-        shut = shut_links(new, view.intent)
         text = dumps(model_delta(self._baseline(view.name, view.intent), new))
+        missing, drift = compliance_flags(new, self._intended(db, view.intent))
         db.execute("INSERT OR REPLACE INTO device_config (name, running) VALUES (?, ?)", (view.name, text))
-        db.execute(
-            "UPDATE device_state SET version = ?, shut_links = ? WHERE name = ?",
-            (version, dumps(shut) if shut else None, view.name),
-        )
+        flags = (dumps(missing) if missing else None, int(drift))
+        if links_may_change:
+            shut = shut_links(new, view.intent)
+            db.execute(
+                "UPDATE device_state SET version = ?, shut_links = ?, missing_vlans = ?, drift = ? WHERE name = ?",
+                (version, dumps(shut) if shut else None, *flags, view.name),
+            )
+            self._world_changed()
+        else:
+            db.execute(
+                "UPDATE device_state SET version = ?, missing_vlans = ?, drift = ? WHERE name = ?",
+                (version, *flags, view.name),
+            )
         db.execute(
             "INSERT INTO config_version (device, version, ts, author, op, note, idem_key, config)"
             " VALUES (?,?,?,?,?,?,?,?)",
             (view.name, version, now, author, op, note, key, text),
         )
-        self._update_compliance(db, view.name, new, self._intended(db, view.intent))
-        view.running, view.version = new, version
+        view.running, view.version, view.missing_vlans, view.drift = new, version, missing, drift
         return version
 
     def _save_state(self, db: sqlite3.Connection, name: str, state: dict[str, Any]) -> None:
         db.execute("UPDATE device_state SET state = ? WHERE name = ?", (dumps(state) if state else None, name))
+        view = self._cache.views.get(name)
+        if view is not None:
+            view.state = state
 
     def _add_events(
         self,
@@ -194,6 +276,7 @@ class LabBase:
             "UPDATE fault SET data = ?, status = ?, resolved_at = ?, resolved_by = ? WHERE id = ?",
             (dumps(fault.data), fault.status, fault.resolved_at, fault.resolved_by, fault.id),
         )
+        self._world_changed()
 
     # --- before/after bookkeeping --------------------------------------------------------------
 
@@ -223,11 +306,11 @@ class LabBase:
         *,
         fault_id: int | None = None,
         skip: dict[str, frozenset[str]] | None = None,
-    ) -> World:
+    ) -> None:
         """Compare with the state now, log status messages and remember last-change times."""
-        world = self._world(db, now)
         if not before:
-            return world
+            return
+        world = self._world(db, now)
         for device, old in before.items():
             view = self._view(db, device)
             records = interface_records(view, world, set(old))
@@ -244,4 +327,3 @@ class LabBase:
                 if old[name].oper != new[name].oper:
                     ifs.setdefault(name, {})["lc"] = now
             self._save_state(db, device, state)
-        return world

@@ -6,6 +6,7 @@
     ├── UnknownInterface       an interface name that the device does not have
     ├── UnknownFaultKind       a fault kind outside FAULT_KINDS
     ├── UnknownFault           a fault id that is not stored
+    ├── UnknownVlanService     a VLAN service name that intent does not hold
     ├── BadParameter           any other invalid argument (operation, VLAN id, mode, ...)
     └── IntentUnavailable      the intent store is down (the `sot_unavailable` fault)
 
@@ -24,6 +25,7 @@ __all__ = [
     "UnknownFault",
     "UnknownFaultKind",
     "UnknownInterface",
+    "UnknownVlanService",
 ]
 
 
@@ -49,6 +51,10 @@ class UnknownFaultKind(LabError):
 
 class UnknownFault(LabError):
     """A fault id that is not stored."""
+
+
+class UnknownVlanService(LabError):
+    """A VLAN service name that intent does not hold."""
 
 
 class BadParameter(LabError):

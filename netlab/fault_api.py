@@ -103,6 +103,7 @@ class FaultMixin(LabBase):
                 (kind, device, interface, dumps(extra), "{}", "active", now),
             )
             fault = FaultRow(int(cur.lastrowid or 0), kind, device, interface, extra, {}, "active", now, None, None)
+            self._world_changed()
             skip: dict[str, frozenset[str]] = {}
             late: list[EventSpec] = []
             if device is not None:
@@ -190,6 +191,7 @@ class FaultMixin(LabBase):
         device, interface = fault.device, fault.interface
         if not fault.active or device is None:
             db.execute("DELETE FROM fault WHERE id = ?", (fault.id,))
+            self._world_changed()
             return
         world = self._world(db, now)
         targets = self._targets(
@@ -227,5 +229,6 @@ class FaultMixin(LabBase):
             self._save_state(db, device, {"boot": now, "reset": True})
             events.append(restart(view.platform))
         db.execute("DELETE FROM fault WHERE id = ?", (fault.id,))
+        self._world_changed()
         self._emit_transitions(db, before, now, fault_id=None)
         self._add_events(db, device, events, now)

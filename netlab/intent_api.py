@@ -14,7 +14,7 @@ from typing import Any
 
 from netlab.base import LabBase
 from netlab.configmodel import intended_model, service_applies
-from netlab.errors import BadParameter, UnknownDevice
+from netlab.errors import BadParameter, UnknownDevice, UnknownVlanService
 from netlab.models import DeviceIntent, InterfaceIntent, Neighbor, VlanIntent, VlanService
 from netlab.render import render
 from netlab.store import dumps
@@ -219,7 +219,7 @@ class IntentMixin(LabBase):
             for s in self._services(db):
                 if s["name"] == name:
                     return self._service_model(db, s)
-        raise BadParameter(f"unknown VLAN service '{name}' (not in the source of truth)")
+        raise UnknownVlanService(f"unknown VLAN service '{name}' (not in the source of truth)")
 
     def intended_config(self, device: str) -> str:
         """The configuration intent wants on the device, in the vendor's syntax."""
@@ -286,6 +286,7 @@ class IntentMixin(LabBase):
                     now,
                 ),
             )
+            self._intent_changed()
             services[name] = new
             rows = db.execute("SELECT name, role, location FROM intent_device").fetchall()
             affected = [

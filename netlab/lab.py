@@ -143,6 +143,15 @@ class Lab(IntentMixin, StateMixin, OpsMixin, FaultMixin):
             vlan_services=services,
         )
 
+    def device_names(self) -> list[str]:
+        """Every device in the lab, in topology order — also while ``sot_unavailable`` is active.
+
+        The fault models the Source of Truth (Nautobot) being down, not the devices vanishing: an
+        executor keeps its own inventory and still needs to know which devices exist.
+        """
+        with self._store.read() as db:
+            return list(self._names(db))
+
     def close(self) -> None:
         """Close the database connection."""
         self._store.close()

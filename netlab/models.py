@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field
 
 __all__ = [
     "Alert",
@@ -223,13 +224,16 @@ class Alert(_Model):
 
 
 class OpResult(_Model):
-    """The outcome of one operation on one device: a value, never an exception."""
+    """The outcome of one operation on one device: a value, never an exception.
+
+    ``diff`` is rendered on first read: most callers of a fan-out never look at it, and rendering
+    is the costliest part of a change. Pass ``diff`` as text or as a function returning it.
+    """
 
     device: str = Field(description="Device name.")
     op: str = Field(description="Operation name.")
     params: dict[str, Any] = Field(description="Operation parameters, normalised.")
     changed: bool = Field(description="True when the device changed (or would change, for a dry run).")
-    diff: str = Field(description="Unified diff of the running configuration (may be empty).")
     failed: bool = Field(description="True when the device did not accept the operation.")
     error: str | None = Field(None, description="Why it failed.")
     error_class: ErrorClass | None = Field(None, description="transient (retry may help) or permanent.")
@@ -238,6 +242,29 @@ class OpResult(_Model):
     version: int | None = Field(None, description="Configuration version after the operation.")
     message: str = Field("", description="What the device reported.")
     idempotency_key: str | None = Field(None, description="The idempotency key given, if any.")
+    _diff: str | Callable[[], str] = PrivateAttr(default="")
+
+    def __init__(self, diff: str | Callable[[], str] = "", **data: Any) -> None:
+        super().__init__(**data)
+        self._diff = diff
+
+    @computed_field(description="Unified diff of the running configuration (may be empty).")  # type: ignore[prop-decorator]  # pydantic's documented computed-field pattern
+    @property
+    def diff(self) -> str:
+        """Unified diff of the running configuration ('' when nothing changed)."""
+        text = self._diff
+        if not isinstance(text, str):
+            text = self._diff = text()
+        return text
+
+    def __eq__(self, other: object) -> bool:
+        # The diff lives outside the fields: compare it as text, however each side holds it.
+        if not isinstance(other, OpResult):
+            return NotImplemented
+        return self.__dict__ == other.__dict__ and self.diff == other.diff
+
+    def __hash__(self) -> int:
+        return hash((self.device, self.op, self.version, self.idempotency_key, self.changed, self.failed))
 
 
 class Fault(_Model):

@@ -1,4 +1,9 @@
-"""Render a configuration model in the vendor's syntax (IOS-XE or EOS), and diff two renderings."""
+"""Render a configuration model in the vendor's syntax (IOS-XE or EOS), block by block.
+
+A configuration is a sequence of keyed blocks (header, each VLAN, each interface, management,
+extra lines, footer); ``configdiff`` compares two configurations block by block with the same
+builders, so that it renders only the blocks that differ.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,24 @@ import ipaddress
 from typing import Any
 
 from netlab.configmodel import Model
-from netlab.diff import Block, block_diff
 
-__all__ = ["config_diff", "render", "render_blocks", "short_name", "vlan_ranges"]
+__all__ = [
+    "FOOTER_SIZE",
+    "Block",
+    "footer_lines",
+    "header_lines",
+    "interface_lines",
+    "interface_size",
+    "mgmt_lines",
+    "render",
+    "render_blocks",
+    "short_name",
+    "vlan_lines",
+    "vlan_ranges",
+]
+
+Block = tuple[str, list[str]]
+FOOTER_SIZE = 5
 
 _SHORT = (
     ("HundredGigE", "Hu"),
@@ -98,12 +118,12 @@ _BLOCKS: dict[int, tuple[dict[str, Any], str, bool, list[str]]] = {}
 _BLOCKS_MAX = 50_000
 
 
-def _interface_lines(ios: bool, name: str, iface: dict[str, Any]) -> list[str]:
+def interface_lines(ios: bool, name: str, iface: dict[str, Any]) -> list[str]:
     """An interface block, cached by the identity of its (never modified) dict.
 
-    Every operation renders the device twice and most interface dicts are shared between the two
-    models (see configmodel), so most blocks come from here; the entry keeps the dict alive so that
-    its id cannot be reused while cached. Callers must not modify the returned list.
+    Models of one device share most interface dicts (see configmodel), so a block rendered once is
+    often asked for again; the entry keeps the dict alive so that its id cannot be reused while
+    cached. Callers must not modify the returned list.
     """
     hit = _BLOCKS.get(id(iface))
     if hit is not None and hit[0] is iface and hit[1] == name and hit[2] == ios:
@@ -115,36 +135,55 @@ def _interface_lines(ios: bool, name: str, iface: dict[str, Any]) -> list[str]:
     return lines
 
 
+def interface_size(ios: bool, iface: dict[str, Any]) -> int:
+    """How many lines interface_lines() renders for this interface, without rendering it."""
+    size = 2 + bool(iface["description"]) + bool(iface["shutdown"])
+    if iface["mode"] == "access":
+        return size + (3 if ios else 2) + bool(iface["voice_vlan"])
+    return size + 2
+
+
+def header_lines(m: Model) -> list[str]:
+    """The lines before the first VLAN (banner comment, version, hostname, spanning tree)."""
+    if m["platform"] == "ios-xe":
+        major = ".".join(m["os_version"].split(".")[:2])
+        header = ["!", f"! {m['model']} running IOS-XE {m['os_version']}", "!", f"version {major}"]
+        return [*header, f"hostname {m['hostname']}", "!", "spanning-tree mode rapid-pvst", "!"]
+    header = [f"! device: {m['hostname']} ({m['model']}, EOS-{m['os_version']})", "!"]
+    return [*header, f"hostname {m['hostname']}", "!", "spanning-tree mode mstp", "!"]
+
+
+def vlan_lines(ios: bool, vid: str, name: str) -> list[str]:
+    """A VLAN block."""
+    return [f"vlan {vid}", f"{' ' if ios else '   '}name {name}", "!"]
+
+
+def mgmt_lines(m: Model) -> list[str]:
+    """The management interface block."""
+    ios = m["platform"] == "ios-xe"
+    ip = _ios_address(m["mgmt"]["ip"]) if ios else m["mgmt"]["ip"]
+    return [f"interface {m['mgmt']['interface']}", f"{' ' if ios else '   '}ip address {ip}", "!"]
+
+
+def footer_lines(m: Model) -> list[str]:
+    """The lines after the extra lines (FOOTER_SIZE of them)."""
+    if m["platform"] == "ios-xe":
+        return ["!", "line vty 0 15", " transport input ssh", "!", "end"]
+    return ["!", "management ssh", "   idle-timeout 60", "!", "end"]
+
+
 def render_blocks(m: Model) -> list[Block]:
     """The configuration as keyed blocks (header, each VLAN, each interface, management, extras, footer)."""
     ios = m["platform"] == "ios-xe"
-    if ios:
-        major = ".".join(m["os_version"].split(".")[:2])
-        header = ["!", f"! {m['model']} running IOS-XE {m['os_version']}", "!", f"version {major}"]
-        header += [f"hostname {m['hostname']}", "!", "spanning-tree mode rapid-pvst", "!"]
-        indent = " "
-    else:
-        header = [f"! device: {m['hostname']} ({m['model']}, EOS-{m['os_version']})", "!"]
-        header += [f"hostname {m['hostname']}", "!", "spanning-tree mode mstp", "!"]
-        indent = "   "
-    blocks: list[Block] = [("header", header)]
-    for vid, name in m["vlans"].items():
-        blocks.append((f"vlan {vid}", [f"vlan {vid}", f"{indent}name {name}", "!"]))
-    for name, i in m["interfaces"].items():
-        blocks.append((f"interface {name}", _interface_lines(ios, name, i)))
-    mgmt_ip = _ios_address(m["mgmt"]["ip"]) if ios else m["mgmt"]["ip"]
-    blocks.append(("mgmt", [f"interface {m['mgmt']['interface']}", f"{indent}ip address {mgmt_ip}", "!"]))
+    blocks: list[Block] = [("header", header_lines(m))]
+    blocks.extend((f"vlan {vid}", vlan_lines(ios, vid, name)) for vid, name in m["vlans"].items())
+    blocks.extend((f"interface {name}", interface_lines(ios, name, i)) for name, i in m["interfaces"].items())
+    blocks.append(("mgmt", mgmt_lines(m)))
     blocks.extend((f"extra {line}", [line]) for line in m["extra"])
-    footer = ["!", "line vty 0 15", " transport input ssh"] if ios else ["!", "management ssh", "   idle-timeout 60"]
-    blocks.append(("footer", [*footer, "!", "end"]))
+    blocks.append(("footer", footer_lines(m)))
     return blocks
 
 
 def render(model: Model) -> str:
     """The configuration as the device would show it ('show running-config')."""
     return "\n".join(line for _, block in render_blocks(model) for line in block) + "\n"
-
-
-def config_diff(before: Model, after: Model, *, fromfile: str, tofile: str) -> str:
-    """Unified diff of two configurations as rendered ('' when they render the same)."""
-    return block_diff(render_blocks(before), render_blocks(after), fromfile=fromfile, tofile=tofile)

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 
 from netlab.alerts import device_alerts
 from netlab.base import LabBase
+from netlab.configdiff import config_diff
 from netlab.configmodel import compliance_flags, service_applies
 from netlab.errors import BadParameter
 from netlab.metrics import DeviceSample, render_metrics
 from netlab.models import Alert, ComplianceResult, ConfigVersion, DeviceHealth, Event, InterfaceState, VlanEntry
-from netlab.render import config_diff, render
+from netlab.render import render
 from netlab.state import IfRecord, base_health, boot_time, interface_records
 from netlab.syslog import SEVERITIES, severity_code
 from netlab.topology import parse_location
@@ -174,7 +175,8 @@ class StateMixin(LabBase):
             view = self._view(db, device)
             intended = self._intended(db, view.intent)
         missing, drift = compliance_flags(view.running, intended)
-        diff = config_diff(view.running, intended, fromfile=f"{device} running", tofile=f"{device} intended")
+        base = self._baseline(device, view.intent)
+        diff = config_diff(view.running, intended, fromfile=f"{device} running", tofile=f"{device} intended", base=base)
         if not diff:
             summary = "compliant: running configuration matches intent"
         else:

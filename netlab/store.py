@@ -4,6 +4,11 @@ One file serves several processes at once (MCP servers, the CLI, the API server)
 run beside one writer, ``busy_timeout`` makes a second writer wait instead of failing, and every
 read-modify-write runs inside ``BEGIN IMMEDIATE`` so that two processes never lose an update.
 
+``Store.generation`` tells a Lab when its decoded-document caches may be stale: it moves when
+another connection committed since this one last looked (``PRAGMA data_version``, read at the start
+of every transaction), when a transaction of this connection rolled back, or on ``invalidate()``
+(a writer that does not keep the caches up to date itself).
+
 Intent (``intent_device``, ``vlan_service``) is stored apart from what the network is
 (``device_state``, ``config_version``, ``event``); faults and idempotency records have their own tables.
 ``intent_device.doc`` never changes after init; a device has a ``device_config`` row only once its
@@ -97,6 +102,9 @@ class Store:
         self._conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
         self._lock = threading.RLock()
         self._depth = 0
+        self._data_version: int | None = None
+        self.generation = 0
+        self._stale_at_commit = False
         self._conn.execute("PRAGMA busy_timeout = 30000")
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = NORMAL")
@@ -116,25 +124,34 @@ class Store:
             return version is not None and int(version[0]) == SCHEMA_VERSION
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (BEGIN IMMEDIATE): read-modify-write without lost updates."""
+    def write(self, *, keeps_caches: bool = False) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE): read-modify-write without lost updates.
+
+        Unless the writer says it kept the Lab's caches up to date (``keeps_caches``), committing it
+        makes them stale.
+        """
         with self._lock:
             if self._depth:
+                self._stale_at_commit |= not keeps_caches
                 self._depth += 1
                 try:
                     yield self._conn
                 finally:
                     self._depth -= 1
                 return
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._begin("BEGIN IMMEDIATE")
+            self._stale_at_commit = not keeps_caches
             self._depth = 1
             try:
                 yield self._conn
             except BaseException:
                 self._conn.execute("ROLLBACK")
+                self.generation += 1  # cached documents may hold what was just rolled back
                 raise
             else:
                 self._conn.execute("COMMIT")
+                if self._stale_at_commit:
+                    self.generation += 1
             finally:
                 self._depth = 0
 
@@ -149,13 +166,26 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
-            self._conn.execute("BEGIN")
+            self._begin("BEGIN")
             self._depth = 1
             try:
                 yield self._conn
             finally:
                 self._depth = 0
                 self._conn.execute("COMMIT")
+
+    def _begin(self, statement: str) -> None:
+        self._conn.execute(statement)
+        # data_version also opens the read snapshot, so what it reports is what this transaction sees.
+        (version,) = self._conn.execute("PRAGMA data_version").fetchone()
+        if version != self._data_version:
+            self._data_version = version
+            self.generation += 1
+
+    def invalidate(self) -> None:
+        """Mark every cached document stale (for writes that do not update the caches themselves)."""
+        with self._lock:
+            self.generation += 1
 
     def reset_schema(self) -> None:
         """Drop every lab table and create the schema afresh (inside the current write)."""

@@ -22,6 +22,7 @@ from mcp_servers.paging import PageRequest
 
 if TYPE_CHECKING:
     from netlab import Lab
+    from netlab.changes import Prepared
 
 __all__ = ["LabExecutor", "LabExecutorOptions"]
 
@@ -99,15 +100,15 @@ class LabExecutor:
         limit = list(dict.fromkeys(request.limit))
         if not limit:
             raise InvalidArgument("limit is empty: name at least one target device")
+        clean = request.model_copy(update={"extra_vars": extra_vars, "limit": limit})
         with translate_lab_errors():
-            self._check_targets(template, extra_vars, limit)
+            plan = await anyio.to_thread.run_sync(self._plan, template, clean)
         if self._tg is None:
             raise DependencyUnavailable("the executor is not running (no server lifespan): cannot start jobs")
-        clean = request.model_copy(update={"extra_vars": extra_vars, "limit": limit})
         job_id = self.store.create(clean, self._runner)
         local = _LocalJob()
         self._local[job_id] = local
-        self._tg.start_soon(self._run_job, job_id, template, clean, local)
+        self._tg.start_soon(self._run_job, job_id, clean, plan, local)
         return self.store.job(job_id)
 
     async def get_job(self, job_id: int, status: DeviceStatus | None, page: PageRequest) -> JobDetail:
@@ -136,43 +137,54 @@ class LabExecutor:
             local.cancel = True
         return self.store.job(job_id)
 
-    def _check_targets(self, template: LabTemplate, extra_vars: dict[str, Any], limit: list[str]) -> None:
-        """Every device (and, for interface templates, the interface) must exist before anything runs."""
-        from netlab.errors import IntentUnavailable
+    def _plan(self, template: LabTemplate, request: LaunchRequest) -> list[list[Prepared]]:
+        """Every device's steps, prepared in one read: an unknown device or interface stops the launch.
 
-        try:
-            known = {d.name for d in self.lab.intent_devices()}
-        except IntentUnavailable:
-            # The executor keeps its own inventory (as AWX does) and must work while the SoT is
-            # down: latency() reads device state only, one device at a time (~0.4 ms each).
-            for device in limit:
-                self.lab.latency(device)
-        else:
-            for device in limit:
-                if device not in known:
-                    raise NotFound(f"unknown device '{device}' (not in the lab inventory)")
-        interface = extra_vars.get("interface")
-        if interface is not None:
-            for device in limit:
-                self.lab.interface_states(device, interface)
+        Device existence comes from the lab's inventory, which (like AWX's) does not depend on the
+        Source of Truth being up. Other invalid parameters fail only the devices concerned, when
+        their turn comes.
+        """
+        from netlab.changes import Change
+        from netlab.errors import UnknownInterface
+
+        known = set(self.lab.device_names())
+        for device in request.limit:
+            if device not in known:
+                raise NotFound(f"unknown device '{device}' (not in the lab inventory)")
+        ops = template.ops(request.extra_vars)
+        changes = [
+            Change(
+                op,
+                device,
+                params,
+                _step_key(request.idempotency_key, device, op if len(ops) > 1 else None),
+                request.dry_run,
+            )
+            for device in request.limit
+            for op, params in ops
+        ]
+        prepared = self.lab.prepare(changes)
+        for item in prepared:
+            if isinstance(item.error, UnknownInterface):
+                raise item.error
+        return [prepared[n : n + len(ops)] for n in range(0, len(prepared), len(ops))]
 
     def _reap_if_orphan(self, job_id: int) -> None:
         if job_id not in self._local and self.store.status(job_id) not in FINISHED:
             self.store.reap_orphans()
 
-    async def _run_job(self, job_id: int, template: LabTemplate, request: LaunchRequest, local: _LocalJob) -> None:
+    async def _run_job(self, job_id: int, request: LaunchRequest, plan: list[list[Prepared]], local: _LocalJob) -> None:
         """Run every device with at most `forks` in flight; record results in batches."""
-        ops = template.ops(request.extra_vars)
-        queue = iter(enumerate(request.limit))
+        queue = iter(enumerate(zip(request.limit, plan, strict=True)))
         progress = _Progress()
         self.store.start(job_id)
 
         async def worker() -> None:
-            for seq, device in queue:
+            for seq, (device, steps) in queue:
                 if local.cancel:
                     return
                 progress.started.append(seq)
-                outcome = await self._run_device(seq, device, ops, request)
+                outcome = await self._run_device(seq, device, steps)
                 # Appended after the await: _flush swaps the list while the device runs.
                 progress.finished.append(outcome)
 
@@ -217,24 +229,28 @@ class LabExecutor:
             self.store.mark_running(job_id, started)
         self.store.record(job_id, finished)
 
-    async def _run_device(
-        self, seq: int, device: str, ops: list[tuple[str, dict[str, Any]]], request: LaunchRequest
-    ) -> DeviceOutcome:
-        """Apply the template's operations to one device; any failure is this device's result."""
+    async def _run_device(self, seq: int, device: str, steps: list[Prepared]) -> DeviceOutcome:
+        """Apply the template's prepared steps to one device; any failure is this device's result.
+
+        Each step waits its device's latency, then joins the lab's group commit, so devices
+        finishing within the same few milliseconds share one transaction.
+        """
         changed = False
         replayed = True
         diffs: list[str] = []
-        for step, (op, params) in enumerate(ops):
-            key = _step_key(request.idempotency_key, device, op if len(ops) > 1 else None)
+        for step, item in enumerate(steps):
+            op = item.change.op
             try:
-                result = await self.lab.apply_async(op, device, params, idempotency_key=key, dry_run=request.dry_run)
+                if item.ready and item.delay > 0:
+                    await anyio.sleep(item.delay)
+                result = await self.lab.commit_async(item)
             except Exception as exc:  # outcomes are values: one device's error never stops the others
                 return _raised(seq, exc)
             replayed = replayed and bool(result.replayed)
             if result.failed:
                 error = result.error or "failed"
                 if step:
-                    error = f"{op} (step {step + 1} of {len(ops)}): {error}"
+                    error = f"{op} (step {step + 1} of {len(steps)}): {error}"
                 return DeviceOutcome(
                     seq=seq,
                     status="failed",

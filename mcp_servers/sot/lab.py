@@ -48,11 +48,14 @@ class LabSot:
 
     async def get_vlan_service(self, name: str) -> VlanService:
         """One VLAN service."""
+        from netlab.errors import UnknownVlanService
+
         with translate_lab_errors():
-            # netlab reports an unknown service as BadParameter; for callers it is a missing name.
-            if name not in {s.name for s in self.lab.vlan_services()}:
-                raise NotFound(f"unknown VLAN service '{name}' (not in the source of truth)")
-            return VlanService.model_validate(self.lab.vlan_service(name), from_attributes=True)
+            try:
+                found = self.lab.vlan_service(name)
+            except UnknownVlanService as exc:
+                raise NotFound(str(exc)) from exc
+        return VlanService.model_validate(found, from_attributes=True)
 
     async def get_intended_config(self, device: str) -> IntendedConfig:
         """The rendered intended configuration."""

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
-# pytest puts tests/ on sys.path, where tests/netlab (no __init__) would shadow the netlab package.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if sys.path[:1] != [_ROOT]:
-    sys.path.insert(0, _ROOT)
-if "netlab" in sys.modules and getattr(sys.modules["netlab"], "__file__", None) is None:
-    del sys.modules["netlab"]
-
-from netlab import Lab  # noqa: E402
-from orchestrator.cli.main import app  # noqa: E402
+from netlab import Lab
+from orchestrator.cli.main import app
 
 runner = CliRunner()
 

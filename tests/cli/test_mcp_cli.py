@@ -10,19 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-# pytest puts tests/ on sys.path, where tests/netlab and tests/mcp_servers (no __init__) would
-# shadow the real packages.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if sys.path[:1] != [_ROOT]:
-    sys.path.insert(0, _ROOT)
-for _name in ("mcp_servers", "netlab"):
-    if _name in sys.modules and getattr(sys.modules[_name], "__file__", None) is None:
-        del sys.modules[_name]
-
-from netlab import Lab  # noqa: E402
-from orchestrator.cli.main import app  # noqa: E402
+from netlab import Lab
+from orchestrator.cli.main import app
 
 runner = CliRunner()
+_ROOT = Path(__file__).resolve().parents[2]  # the stdio child runs `-m orchestrator...` from the repository
 
 
 def _config(tmp_path: Path, body: str = "") -> Path:

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-# tests/<package> folders (this one is tests/mcp_servers) sit on sys.path under pytest's default
-# "prepend" import mode and shadow the real packages as empty namespace packages. Putting the
-# repository root first makes the real packages win until pytest's pythonpath is set project-wide.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if sys.path[:1] != [_ROOT]:
-    sys.path.insert(0, _ROOT)
-for _name in ("mcp_servers", "netlab", "orchestrator"):
-    if _name in sys.modules and getattr(sys.modules[_name], "__file__", None) is None:
-        del sys.modules[_name]
-
-from mcp_servers.client import BlockClients, open_clients  # noqa: E402
-from mcp_servers.spec import LabSpec, ServersSpec  # noqa: E402
+from mcp_servers.client import BlockClients, open_clients
+from mcp_servers.spec import LabSpec, ServersSpec
 
 
 @pytest.fixture(scope="session")

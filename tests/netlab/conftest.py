@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from netlab_testkit import FakeClock
 
-# pytest's default "prepend" import mode puts tests/ on sys.path, where this folder (no __init__)
-# would make `import netlab` an empty namespace package; the repository root must come first.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if sys.path[:1] != [_ROOT]:
-    sys.path.insert(0, _ROOT)
-if "netlab" in sys.modules and getattr(sys.modules["netlab"], "__file__", None) is None:
-    del sys.modules["netlab"]
-
-from netlab_testkit import FakeClock  # noqa: E402
-
-from netlab import Lab  # noqa: E402
+from netlab import Lab
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from netlab_testkit import FakeClock
 
 from netlab import Lab
-from netlab.errors import BadParameter, UnknownDevice
+from netlab.errors import BadParameter, UnknownDevice, UnknownVlanService
 
 
 def test_upsert_vlan_service_changes_intent_only(lab: Lab) -> None:
@@ -82,7 +82,7 @@ def test_conflicts_with_other_services(lab: Lab) -> None:
     with pytest.raises(BadParameter, match="vid=300 is already used by VLAN service 'one' on the same devices"):
         lab.upsert_vlan_service("two", 300, "10.31.0.0/24", location="a")
     assert lab.upsert_vlan_service("two", 300, "10.31.0.0/24", location="b").targets[0] == "b-acc-01"
-    with pytest.raises(BadParameter, match="unknown VLAN service 'three'"):
+    with pytest.raises(UnknownVlanService, match=r"^unknown VLAN service 'three' \(not in the source of truth\)$"):
         lab.vlan_service("three")
 
 

@@ -8,8 +8,9 @@ import random
 from netlab_testkit import apply_patch
 
 from netlab import Lab
+from netlab.configdiff import config_diff
 from netlab.configmodel import add_vlan, baseline_model, copy_model, remove_vlan, set_iface
-from netlab.render import config_diff, render, short_name, vlan_ranges
+from netlab.render import render, short_name, vlan_ranges
 from netlab.topology import TopologySpec, device_rows, intent_doc
 
 

@@ -1,0 +1,51 @@
+"""Decoded documents a Lab handle keeps between transactions, valid while ``Store.generation`` holds.
+
+Decoding a device's JSON documents, the active faults and the VLAN services costs more than the
+change itself, and during a fan-out nobody else writes to the lab: the operations of this handle
+update these documents in place as they write them (write-through), and anything else — another
+connection's commit, a rollback, a fault or intent write — moves the generation and empties the
+cache (``Store``). Intent documents never change after init, so they are kept by lab id instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from netlab.configmodel import Model
+from netlab.state import DeviceView
+from netlab.world import World
+
+__all__ = ["MAX_DEVICES", "DocCache"]
+
+MAX_DEVICES = 20_000  # per-device entries kept at most (a 26 x 999 lab has ~26,000 devices)
+
+
+@dataclass
+class DocCache:
+    """What one generation of the database looks like, decoded."""
+
+    generation: int = -1
+    meta: dict[str, str] | None = None
+    services: list[dict[str, Any]] | None = None
+    world: World | None = None
+    views: dict[str, DeviceView] = field(default_factory=dict)
+    intended: dict[str, Model] = field(default_factory=dict)
+
+    def reset(self, generation: int) -> None:
+        """Forget everything: the database may have changed under us."""
+        self.generation = generation
+        self.meta = self.services = self.world = None
+        self.views.clear()
+        self.intended.clear()
+
+    def forget_intent(self) -> None:
+        """VLAN services changed: intended configurations must be derived again."""
+        self.services = None
+        self.intended.clear()
+
+    def keep_view(self, view: DeviceView) -> None:
+        """Remember a device's documents (bounded: a huge lab simply decodes more often)."""
+        if len(self.views) >= MAX_DEVICES:
+            self.views.clear()
+        self.views[view.name] = view

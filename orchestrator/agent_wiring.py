@@ -8,7 +8,11 @@ Investigations are runs of kind ``investigation``: the trigger is the run's inpu
 outcome (with tokens and cost), and the agent's graph shares the runtime's checkpointer, so a run
 waiting for an approval resumes in any process. The agent calls tools through a gateway that also
 offers ``start_workflow`` (agent → workflow hand-off); ``escalate_to_investigation`` is the other
-direction (workflow → agent).
+direction (workflow → agent), which the runtime calls itself for a workflow that ends needing a
+human for a failure it cannot classify (``escalate_if_needed``, switch ``runs.escalate_to_agent``).
+
+A chat's earlier turns arrive as ``conversation`` in the trigger; each turn that names its run gets
+that run's answer (the Finding's summary, root cause and affected devices) before the agent sees it.
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ from agent.models.registry import MODEL_BACKENDS, create_model
 from agent.workflow_tool import StartWorkflowInput, WithWorkflowTool
 from guardrails.gateway import ToolGateway
 from orchestrator.config import Settings
-from orchestrator.runs import Run, RunFailure, RunKind, RunStatus, StartResult, Trigger
+from orchestrator.router import RouteInput
+from orchestrator.runs import TERMINAL, InvalidTransition, Run, RunFailure, RunKind, RunStatus, StartResult, Trigger
+from orchestrator.runs.errors import UnknownRun
 
 if TYPE_CHECKING:
     from orchestrator.runtime import Runtime
@@ -40,6 +46,8 @@ __all__ = [
     "agent_gateway",
     "budgets_from",
     "build_investigator",
+    "check_model",
+    "escalate_if_needed",
     "escalate_to_investigation",
     "model_from",
     "run_investigation",
@@ -47,6 +55,24 @@ __all__ = [
 ]
 
 AGENT_VERSION = "0.1.0"
+EARLIER_TURNS = 5
+# Failure kinds a workflow reports when it ends needing a human and has no branch for the cause;
+# every kind outside the documented vocabulary is unexpected too.
+ESCALATE_KINDS = frozenset({"escalated", "internal"})
+KNOWN_FAILURE_KINDS = frozenset(
+    {
+        "dependency_unavailable",
+        "dependency_degraded",
+        "downstream_failed",
+        "policy",
+        "threshold",
+        "rejected",
+        "timeout",
+        "invalid_input",
+        "incomplete_intent",
+        "cancelled",
+    }
+)
 log = logging.getLogger(__name__)
 
 
@@ -75,6 +101,13 @@ def model_from(settings: Settings, name: str | None = None) -> ModelBackend:
         raise AgentError(f"unknown model '{chosen}' (expected heuristic, anthropic or scripted:FILE)")
     options = settings.agent.options if chosen == settings.agent.model else {}
     return create_model(chosen, options)
+
+
+def check_model(name: str) -> str:
+    """``name`` if it names a model backend (``heuristic``, ``anthropic``, ``scripted:FILE``), else AgentError."""
+    if name.split(":", 1)[0] not in MODEL_BACKENDS:
+        raise AgentError(f"unknown model '{name}' (expected heuristic, anthropic or scripted:FILE)")
+    return name
 
 
 def _digest(data: Any) -> str:
@@ -140,26 +173,80 @@ def build_investigator(rt: Runtime, *, model: str | None = None) -> Investigator
 
 
 def start_investigation(
-    rt: Runtime, trigger: Mapping[str, Any], *, actor: str, source: str = "cli", model: str | None = None
+    rt: Runtime,
+    trigger: Mapping[str, Any],
+    *,
+    actor: str,
+    source: str = "cli",
+    model: str | None = None,
+    run_trigger: Trigger | None = None,
+    parent_id: str | None = None,
 ) -> StartResult:
-    """Store a pending investigation run; an alert's dedup key is its incident id (a resend finds the run)."""
-    incident = normalise(trigger)
-    dedup = incident.id if incident.source != "question" else None
-    chosen = model or rt.settings.agent.model
+    """Store a pending investigation run; an alert's dedup key is its incident id (a resend finds the run).
+
+    ``run_trigger`` replaces the run's Trigger (a front door's, with its intake dedup key);
+    ``parent_id`` links the run to the workflow run it was escalated from. Earlier chat turns in
+    ``trigger["conversation"]`` get their runs' answers. Raises AgentError for a bad trigger or model.
+    """
+    chosen = check_model(model or str(trigger.get("model") or "") or rt.settings.agent.model)
+    given = {k: v for k, v in trigger.items() if k != "model"}
+    if isinstance(given.get("conversation"), list):
+        given["conversation"] = earlier_turns(rt, given["conversation"])
+    incident = normalise(given)
+    if run_trigger is None:
+        dedup = incident.id if incident.source != "question" else None
+        run_trigger = Trigger(source=source, actor=actor, event_id=incident.id, dedup_key=dedup)
     return rt.runs.start(
         name=incident.title,
         version=f"{AGENT_VERSION}+{chosen.split(':', 1)[0]}",
-        input={**dict(trigger), "model": chosen},
-        trigger=Trigger(source=source, actor=actor, event_id=incident.id, dedup_key=dedup),
+        input={**given, "model": chosen},
+        trigger=run_trigger,
         kind=RunKind.INVESTIGATION,
         definition={"agent": AGENT_VERSION, "model": chosen},
+        parent_id=parent_id,
     )
+
+
+def earlier_turns(rt: Runtime, turns: list[Any]) -> list[dict[str, Any]]:
+    """The last few turns of a conversation, each with what its run concluded (when it names one)."""
+    shown: list[dict[str, Any]] = []
+    for turn in turns[-EARLIER_TURNS:]:
+        if not isinstance(turn, Mapping):
+            continue
+        entry = {k: v for k, v in turn.items() if k in ("question", "run_id", "status", "answer", "affected")}
+        run_id = turn.get("run_id")
+        if isinstance(run_id, str) and "answer" not in entry:
+            try:
+                run = rt.runs.get(run_id)
+            except UnknownRun:
+                run = None
+            finding = ((run.outcome if run else None) or {}).get("finding")
+            if isinstance(finding, Mapping):
+                entry["status"] = run.status.value if run else entry.get("status")
+                entry["answer"] = str(finding.get("summary", ""))[:600]
+                entry["root_cause"] = finding.get("root_cause")
+                entry["affected"] = [dict(a) for a in finding.get("affected") or [] if isinstance(a, Mapping)]
+        shown.append(entry)
+    return shown
 
 
 async def run_investigation(
     rt: Runtime, run: Run, *, model: str | None = None, on_event: EventSink | None = None, actor: str = "netorch"
 ) -> Run:
-    """Drive an investigation run until it concludes (Finding stored as outcome) or waits for an approval."""
+    """Drive an investigation run until it concludes (Finding stored as outcome) or waits for an approval.
+
+    Holds the run's lease meanwhile (RunLeased if another live process drives it).
+    """
+    async with rt.runs.lease(run.id, actor=actor):
+        run = rt.runs.get(run.id)
+        if run.status in TERMINAL:
+            raise InvalidTransition(f"run '{run.id}' is {run.status.value}: there is nothing to resume")
+        return await _drive_investigation(rt, run, model=model, on_event=on_event, actor=actor)
+
+
+async def _drive_investigation(
+    rt: Runtime, run: Run, *, model: str | None, on_event: EventSink | None, actor: str
+) -> Run:
     try:
         investigator = build_investigator(rt, model=model or _model_of(run))
     except AgentError as exc:
@@ -220,19 +307,66 @@ async def escalate_to_investigation(
     devices: list[str] | None = None,
     step: str | None = None,
     on_event: EventSink | None = None,
+    wait_approval: bool = False,
 ) -> Run:
-    """Workflow → agent hand-off: investigate a failure the workflow has no branch for (once per run)."""
+    """Workflow → agent hand-off: investigate a failure the workflow has no branch for (once per run and step).
+
+    The investigation's parent is the workflow run and its dedup key ``escalation:<run>:<step>``; the
+    workflow run links to it (``links.investigation``), and both sides are audited.
+    """
     workflow_run = rt.runs.get(workflow_run_id)
-    spec = {
-        "workflow": workflow_run.name,
-        "run_id": workflow_run.id,
-        "error": error,
-        "devices": list(devices or []),
-        "step": step,
-    }
-    started = start_investigation(rt, {"workflow": spec}, actor=f"workflow:{workflow_run.name}", source="workflow")
-    rt.runs.note(workflow_run.id, "run.escalated_to_agent", {"investigation": started.run.id, "error": error})
+    where = step or "run"
+    spec = {"workflow": workflow_run.name, "run_id": workflow_run.id, "error": error, "devices": list(devices or [])}
+    started = start_investigation(
+        rt,
+        {"workflow": {**spec, "step": step}},
+        actor=f"workflow:{workflow_run.name}",
+        run_trigger=Trigger(
+            source="workflow",
+            actor=f"workflow:{workflow_run.name}",
+            event_id=workflow_run.id,
+            dedup_key=f"escalation:{workflow_run.id}:{where}",
+        ),
+        parent_id=workflow_run.id,
+    )
     run = started.run
-    if started.created and run.active:
-        run = await run_investigation(rt, run, on_event=on_event)
+    if started.created:
+        rt.runs.note(
+            workflow_run.id, "run.escalated_to_agent", {"investigation": run.id, "error": error, "step": where}
+        )
+        rt.runs.link(workflow_run.id, "investigation", run.id)
+    if run.active:
+        run = await rt.execute(run, on_event=on_event, wait_approval=wait_approval)
     return run
+
+
+def unclassified_failure(rt: Runtime, run: Run) -> dict[str, Any] | None:
+    """What to hand to the agent if ``run`` ended needing a human for a failure it cannot classify, else None."""
+    failure = run.failure
+    if run.kind is not RunKind.WORKFLOW or run.status is not RunStatus.FAILED or failure is None:
+        return None
+    if failure.kind not in ESCALATE_KINDS and failure.kind in KNOWN_FAILURE_KINDS:
+        return None
+    step = failure.step or next((s.step for s in reversed(rt.runs.steps(run.id)) if s.status == "running"), None)
+    final = rt.runs.devices(run.id, step="result") or rt.runs.devices(run.id)
+    devices = sorted({d.device for d in final if d.outcome == "failed"})
+    return {"error": failure.message, "devices": devices, "step": step}
+
+
+async def escalate_if_needed(rt: Runtime, run: Run, *, wait_approval: bool = False) -> Run:
+    """After a workflow run ended: start its linked investigation when it needs one; return the workflow run.
+
+    Not for runs the agent itself started (the agent already owns that case), nor when
+    ``runs.escalate_to_agent`` is off or a routing rule ignores the failure.
+    """
+    if not rt.settings.runs.escalate_to_agent or run.trigger.source == "agent":
+        return run
+    case = unclassified_failure(rt, run)
+    if case is None:
+        return run
+    route = rt.router.route_trigger(RouteInput.from_workflow_failure(run.name, run_id=run.id, **case))
+    if route.kind == "ignore":
+        rt.runs.note(run.id, "run.escalation_skipped", {"rule": route.rule, "error": case["error"]})
+        return run
+    await escalate_to_investigation(rt, run.id, wait_approval=wait_approval, **case)
+    return rt.runs.get(run.id)

@@ -6,6 +6,12 @@
 It opens in well under a second on the embedded defaults (in-process servers, SQLite everywhere), so
 tests use it as is. The front doors (API, webhooks, schedules, queue) rely on ``runs``, ``audit``,
 ``approvals``, ``policy``, ``router``, ``workflows``, ``notifier`` and ``execute(run)``.
+
+``execute`` / ``resume`` drive a run of either kind: a workflow through the runner, an investigation
+through the agent; with ``wait_approval`` both keep waiting in this process until the approval is
+decided (what a server does). Each holds the run's owner lease while it drives. A workflow that ends
+needing a human for a failure it cannot classify starts a linked investigation
+(``runs.escalate_to_agent``).
 """
 
 from __future__ import annotations
@@ -14,8 +20,8 @@ import logging
 import random
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
@@ -37,8 +43,11 @@ from orchestrator.config import Settings
 from orchestrator.guardrails_wiring import open_database, settings_policy
 from orchestrator.mcp_wiring import open_clients
 from orchestrator.router import Router, load_router
-from orchestrator.runs import Run, RunKind, RunService, SqliteRunStore
+from orchestrator.runs import TERMINAL, InvalidTransition, Run, RunKind, RunService, RunStatus, SqliteRunStore
 from orchestrator.workflow_runner import WorkflowRunner
+
+if TYPE_CHECKING:
+    from agent.investigation import EventSink
 
 __all__ = ["Runtime", "open_runtime"]
 
@@ -60,6 +69,7 @@ class Runtime:
     runner: WorkflowRunner
     router: Router
     checkpointer: AsyncSqliteSaver
+    clock: Clock = field(default_factory=SystemClock)
 
     @property
     def approvals(self) -> Approvals:
@@ -71,14 +81,58 @@ class Runtime:
         """Startable workflows and their versions."""
         return self.runner.versions
 
-    async def execute(self, run: Run) -> None:
-        """Drive a stored run (workflow or investigation) until it ends or waits."""
-        if run.kind is RunKind.INVESTIGATION:
-            from orchestrator.agent_wiring import run_investigation  # it imports this module
+    async def execute(
+        self,
+        run: Run,
+        *,
+        actor: str = "netorch",
+        wait_approval: bool = False,
+        on_event: EventSink | None = None,
+    ) -> Run:
+        """Drive a stored run of either kind until it ends, or waits for an approval (unless ``wait_approval``).
 
-            await run_investigation(self, run)
-        else:
-            await self.runner.execute(run)
+        ``on_event`` receives an investigation's live trace. Raises RunLeased while another live
+        process drives the run, InvalidTransition for a run that has ended.
+        """
+        if run.kind is not RunKind.INVESTIGATION:
+            return await self.runner.execute(run, actor=actor, wait_approval=wait_approval)
+        from orchestrator.agent_wiring import run_investigation  # it imports this module
+
+        async with self.runs.lease(run.id, actor=actor):
+            run = self.runs.get(run.id)
+            if run.status in TERMINAL:
+                raise InvalidTransition(f"run '{run.id}' is {run.status.value}: there is nothing to resume")
+            while True:
+                run = await run_investigation(self, run, on_event=on_event, actor=actor)
+                if run.status is not RunStatus.WAITING or not wait_approval:
+                    return run
+                await self._await_decision(run)
+                run = self.runs.get(run.id)
+                if run.status is not RunStatus.WAITING:
+                    return run
+
+    async def resume(
+        self,
+        run_id: str,
+        *,
+        actor: str = "netorch",
+        wait_approval: bool = False,
+        on_event: EventSink | None = None,
+    ) -> Run:
+        """Continue a waiting or interrupted run of either kind (``netorch runs resume``)."""
+        return await self.execute(self.runs.get(run_id), actor=actor, wait_approval=wait_approval, on_event=on_event)
+
+    async def _await_decision(self, run: Run) -> None:
+        """Poll the approval a run waits on (with the runtime's clock) until it is decided or expires."""
+        approval_id = (run.waiting_on or {}).get("approval_id")
+        if not approval_id:
+            return
+        while True:
+            self.approvals.expire_due(self.clock.now())
+            approval = self.approvals.store.get(str(approval_id))
+            if approval is None or not approval.is_open or self.runs.get(run.id).status is not RunStatus.WAITING:
+                return
+            await self.clock.sleep(self.settings.runs.approval_poll_seconds)
 
 
 def _executor_forks(settings: Settings) -> int:
@@ -172,7 +226,12 @@ async def _open_runtime(
         )
         store = SqliteRunStore(settings.data_path(settings.runs.db, "runs.db"))
         stack.callback(store.close)
-        runs = RunService(store, audit, dedup_window_seconds=settings.runs.dedup_window_seconds)
+        runs = RunService(
+            store,
+            audit,
+            dedup_window_seconds=settings.runs.dedup_window_seconds,
+            lease_seconds=settings.runs.lease_seconds,
+        )
         notifier = build_notifier(settings.notifier.backend, settings.notifier.options, home=settings.home_path)
         saver = await stack.enter_async_context(
             AsyncSqliteSaver.from_conn_string(str(settings.data_path(settings.runs.checkpoints, "checkpoints.db")))
@@ -201,19 +260,28 @@ async def _open_runtime(
             clock=wall,
             approval_poll_s=settings.runs.approval_poll_seconds,
         )
+        rt = Runtime(
+            settings=settings,
+            lab=lab,
+            clients=clients,
+            audit=audit,
+            gateway=gateway,
+            policy=policy,
+            runs=runs,
+            notifier=notifier,
+            runner=runner,
+            router=load_router(settings, workflows=runner.versions),
+            checkpointer=saver,
+            clock=wall,
+        )
+
+        async def after_end(run: Run, wait_approval: bool) -> Run:
+            from orchestrator.agent_wiring import escalate_if_needed
+
+            return await escalate_if_needed(rt, run, wait_approval=wait_approval)
+
+        runner.after_end = after_end
         try:
-            yield Runtime(
-                settings=settings,
-                lab=lab,
-                clients=clients,
-                audit=audit,
-                gateway=gateway,
-                policy=policy,
-                runs=runs,
-                notifier=notifier,
-                runner=runner,
-                router=load_router(settings, workflows=runner.versions),
-                checkpointer=saver,
-            )
+            yield rt
         finally:
             await runner.drain()

@@ -3,14 +3,16 @@
 ``start`` creates the run (deduplicated by its trigger) and drives it; ``execute`` drives any stored
 run from wherever it is — fresh, waiting for an approval, or interrupted by a crash — because the
 checkpoint, not this process, knows where the graph stopped. Completed lanes are never re-run;
-re-launched executor jobs replay finished devices through their idempotency keys.
+re-launched executor jobs replay finished devices through their idempotency keys. ``execute`` holds
+the run's owner lease while it drives (RunLeased if another live process drives it), then hands a
+run that has ended to ``after_end`` (the runtime's workflow → agent escalation).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -36,6 +38,8 @@ __all__ = ["UnknownWorkflow", "WorkflowRunner"]
 log = logging.getLogger(__name__)
 
 ContextFactory = Callable[[WorkflowDefinition], WorkflowContext]
+AfterEnd = Callable[[Run, bool], Awaitable[Run]]
+"""Called with a workflow run that has just ended (and ``wait_approval``); returns the run as it is then."""
 
 
 class UnknownWorkflow(RunError):
@@ -65,6 +69,7 @@ class WorkflowRunner:
         self.approval_poll_s = approval_poll_s
         self._graphs: dict[str, Any] = {}
         self.tasks: set[asyncio.Task[Run]] = set()
+        self.after_end: AfterEnd | None = None
 
     @property
     def versions(self) -> dict[str, str]:
@@ -132,7 +137,19 @@ class WorkflowRunner:
         return self.runs.cancel(run_id, actor=actor, reason=reason)
 
     async def execute(self, run: Run, *, actor: str = "netorch", wait_approval: bool = False) -> Run:
-        """Drive a stored run until it ends, or waits for an approval (unless ``wait_approval``)."""
+        """Drive a stored run until it ends, or waits for an approval (unless ``wait_approval``).
+
+        Raises:
+            RunLeased: another live process holds the run's lease (it is being driven there).
+            InvalidTransition: the run has ended, or was started by another version of its workflow.
+        """
+        async with self.runs.lease(run.id, actor=actor):
+            done = await self._drive(self.runs.get(run.id), actor=actor, wait_approval=wait_approval)
+        if self.after_end is not None and done.status in TERMINAL:
+            done = await self.after_end(done, wait_approval)
+        return done
+
+    async def _drive(self, run: Run, *, actor: str, wait_approval: bool) -> Run:
         if run.status in TERMINAL:
             raise InvalidTransition(f"run '{run.id}' is {run.status.value}: there is nothing to resume")
         definition = self.definition(run.name)

@@ -1,6 +1,6 @@
 """Runs: the record of every workflow or investigation, its state machine, store and service."""
 
-from orchestrator.runs.errors import InvalidTransition, RunError, UnknownRun
+from orchestrator.runs.errors import InvalidTransition, RunError, RunLeased, UnknownRun
 from orchestrator.runs.model import (
     ACTIVE,
     TERMINAL,
@@ -14,7 +14,7 @@ from orchestrator.runs.model import (
 )
 from orchestrator.runs.service import AuditWriter, RunService, StartResult
 from orchestrator.runs.sqlite_store import SqliteRunStore
-from orchestrator.runs.store import RunStore
+from orchestrator.runs.store import LeaseState, RunStore
 
 __all__ = [
     "ACTIVE",
@@ -22,10 +22,12 @@ __all__ = [
     "AuditWriter",
     "DeviceState",
     "InvalidTransition",
+    "LeaseState",
     "Run",
     "RunError",
     "RunFailure",
     "RunKind",
+    "RunLeased",
     "RunService",
     "RunStatus",
     "RunStore",

@@ -2,12 +2,13 @@
 
 RunError                 base: a run operation a user asked for cannot be done
 ├── UnknownRun           no run with that id
-└── InvalidTransition    the run's state machine forbids the change (e.g. cancel a finished run)
+├── InvalidTransition    the run's state machine forbids the change (e.g. cancel a finished run)
+└── RunLeased            another live process executes the run (its owner lease has not lapsed)
 """
 
 from __future__ import annotations
 
-__all__ = ["InvalidTransition", "RunError", "UnknownRun"]
+__all__ = ["InvalidTransition", "RunError", "RunLeased", "UnknownRun"]
 
 
 class RunError(Exception):
@@ -20,3 +21,7 @@ class UnknownRun(RunError):
 
 class InvalidTransition(RunError):
     """The run's state machine does not allow the requested status change."""
+
+
+class RunLeased(RunError):
+    """Another live owner holds the run's lease, so driving it here would run it twice."""

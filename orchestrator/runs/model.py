@@ -141,6 +141,14 @@ class Run(_Model):
     waiting_on: dict[str, Any] | None = Field(None, description="What a waiting run waits for (approval id, deadline).")
     outcome: dict[str, Any] | None = Field(None, description="Outcome summary: result, per-outcome device counts.")
     failure: RunFailure | None = None
+    parent_id: str | None = Field(
+        None, description="The run this one was started for (the workflow an investigation was escalated from)."
+    )
+    links: dict[str, str] = Field(
+        default_factory=dict, description="Runs started from this one, by relation (e.g. investigation: run id)."
+    )
+    owner: str | None = Field(None, description="Who executes the run now (host:pid:token); set by the lease.")
+    lease_expires_at: datetime | None = Field(None, description="When the owner's lease lapses unless renewed.")
 
     @property
     def active(self) -> bool:

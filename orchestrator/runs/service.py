@@ -9,12 +9,14 @@ default one hour); after the window a new run starts. A window of 0 only dedupli
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from orchestrator.runs.errors import InvalidTransition
+from orchestrator.runs.lease import LeaseKeeper
 from orchestrator.runs.model import (
     ALLOWED,
     TERMINAL,
@@ -71,11 +73,13 @@ class RunService:
         *,
         dedup_window_seconds: float = 3600.0,
         clock: Callable[[], datetime] = utcnow,
+        lease_seconds: float = 30.0,
     ) -> None:
         self.store = store
         self.audit = audit
         self.dedup_window = timedelta(seconds=dedup_window_seconds)
         self._clock = clock
+        self.leases = LeaseKeeper(store, self.note, ttl_s=lease_seconds, clock=lambda: self._clock().timestamp())
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -88,6 +92,7 @@ class RunService:
         trigger: Trigger,
         kind: RunKind = RunKind.WORKFLOW,
         definition: Mapping[str, Any] | None = None,
+        parent_id: str | None = None,
     ) -> StartResult:
         """Create a pending run, or return the run this trigger's dedup key already belongs to."""
         now = self._clock()
@@ -100,6 +105,7 @@ class RunService:
             input=dict(input),
             created_at=now,
             updated_at=now,
+            parent_id=parent_id,
         )
         window_start = now - self.dedup_window if self.dedup_window.total_seconds() > 0 else None
         stored, created = self.store.create(run, reuse_finished_since=window_start)
@@ -118,7 +124,13 @@ class RunService:
             run,
             "run.created",
             trigger.actor,
-            {"kind": kind.value, "trigger": trigger.model_dump(), "input": run.input, "status": run.status.value},
+            {
+                "kind": kind.value,
+                "trigger": trigger.model_dump(),
+                "input": run.input,
+                "status": run.status.value,
+                **({"parent_id": parent_id} if parent_id else {}),
+            },
         )
         return StartResult(run, created=True)
 
@@ -190,6 +202,24 @@ class RunService:
             payload["waiting_on"] = dict(waiting_on)
         self._audit(updated, kind, actor, payload)
         return updated
+
+    def link(self, run_id: str, relation: str, other_run_id: str, *, actor: str = SYSTEM_ACTOR) -> Run:
+        """Record on a run (in any status) that ``other_run_id`` was started from it; audited ``run.linked``."""
+        while True:
+            current = self.store.get(run_id)
+            if current.links.get(relation) == other_run_id:
+                return current
+            updated = current.model_copy(update={"links": {**current.links, relation: other_run_id}})
+            # Compare-and-set on the status: a concurrent transition wins and the link is re-applied on top.
+            if self.store.update(updated, expect=current.status):
+                self._audit(updated, "run.linked", actor, {"relation": relation, "run_id": other_run_id})
+                return updated
+
+    @asynccontextmanager
+    async def lease(self, run_id: str, *, actor: str = SYSTEM_ACTOR) -> AsyncIterator[str]:
+        """Own the run while driving it (re-entrant); RunLeased names a live owner holding it."""
+        async with self.leases.hold(run_id, actor=actor) as owner:
+            yield owner
 
     def cancel(self, run_id: str, *, actor: str, reason: str | None = None) -> Run:
         """Cancel an active run; its workflow stops before its next device batch."""

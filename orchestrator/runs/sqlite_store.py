@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from orchestrator.runs.errors import UnknownRun
 from orchestrator.runs.model import ACTIVE, DeviceState, Run, RunKind, RunStatus, StepState, utcnow
+from orchestrator.runs.store import LeaseState
 
 __all__ = ["SqliteRunStore"]
 
@@ -52,8 +53,30 @@ CREATE TABLE IF NOT EXISTS definitions (
 """
 
 
+# Columns added after the first release; an older runs.db gains them when opened.
+_MIGRATIONS = {
+    "owner": "ALTER TABLE runs ADD COLUMN owner TEXT",
+    "lease_until": "ALTER TABLE runs ADD COLUMN lease_until REAL",
+}
+# The lease lives in its own columns (written without touching the record), so the doc never carries it.
+_LEASE_FIELDS = {"owner", "lease_expires_at"}
+_SELECT = "SELECT doc, owner, lease_until FROM runs"
+
+
 def _ts(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def _doc(run: Run) -> str:
+    return run.model_dump_json(exclude=_LEASE_FIELDS)
+
+
+def _run(row: tuple[str, str | None, float | None]) -> Run:
+    run = Run.model_validate_json(row[0])
+    if row[1] is None:
+        return run
+    expires = datetime.fromtimestamp(row[2], UTC) if row[2] is not None else None
+    return run.model_copy(update={"owner": row[1], "lease_expires_at": expires})
 
 
 class SqliteRunStore:
@@ -69,6 +92,10 @@ class SqliteRunStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        present = {r[1] for r in self._db.execute("PRAGMA table_info(runs)").fetchall()}
+        for column, ddl in _MIGRATIONS.items():
+            if column not in present:
+                self._db.execute(ddl)
 
     def close(self) -> None:
         """Close the connection."""
@@ -99,7 +126,7 @@ class SqliteRunStore:
                         _ts(run.created_at),
                         _ts(run.updated_at),
                         _ts(run.finished_at),
-                        run.model_dump_json(),
+                        _doc(run),
                     ),
                 )
                 self._db.execute("COMMIT")
@@ -111,24 +138,24 @@ class SqliteRunStore:
     def _find_dedup(self, key: str, finished_since: datetime | None) -> Run | None:
         active = tuple(s.value for s in ACTIVE)
         row = self._db.execute(
-            f"SELECT doc FROM runs WHERE dedup_key=? AND status IN ({','.join('?' * len(active))})"
+            f"{_SELECT} WHERE dedup_key=? AND status IN ({','.join('?' * len(active))})"
             " ORDER BY created_at DESC LIMIT 1",
             (key, *active),
         ).fetchone()
         if row is None and finished_since is not None:
             row = self._db.execute(
-                "SELECT doc FROM runs WHERE dedup_key=? AND finished_at >= ? ORDER BY finished_at DESC LIMIT 1",
+                f"{_SELECT} WHERE dedup_key=? AND finished_at >= ? ORDER BY finished_at DESC LIMIT 1",
                 (key, _ts(finished_since)),
             ).fetchone()
-        return None if row is None else Run.model_validate_json(row[0])
+        return None if row is None else _run(row)
 
     def get(self, run_id: str) -> Run:
         """The run, or UnknownRun naming the id."""
         with self._lock:
-            row = self._db.execute("SELECT doc FROM runs WHERE id=?", (run_id,)).fetchone()
+            row = self._db.execute(f"{_SELECT} WHERE id=?", (run_id,)).fetchone()
         if row is None:
             raise UnknownRun(f"unknown run '{run_id}' (not in the run store {self.path})")
-        return Run.model_validate_json(row[0])
+        return _run(row)
 
     def update(self, run: Run, *, expect: RunStatus) -> bool:
         """Compare-and-set on the status, so a concurrent cancel is never overwritten."""
@@ -139,7 +166,7 @@ class SqliteRunStore:
                     run.status.value,
                     _ts(run.updated_at),
                     _ts(run.finished_at),
-                    run.model_dump_json(),
+                    _doc(run),
                     run.id,
                     expect.value,
                 ),
@@ -165,11 +192,56 @@ class SqliteRunStore:
         if since is not None:
             where.append("created_at >= ?")
             args.append(_ts(since))
-        sql = "SELECT doc FROM runs" + (" WHERE " + " AND ".join(where) if where else "")
+        sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
         sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
         with self._lock:
             rows = self._db.execute(sql, [*args, limit]).fetchall()
-        return [Run.model_validate_json(r[0]) for r in rows]
+        return [_run(r) for r in rows]
+
+    # -- the owner lease ---------------------------------------------------------------------
+
+    def lease(self, run_id: str) -> LeaseState:
+        """Who holds the run's lease and until when (epoch seconds); both None when nobody does."""
+        with self._lock:
+            row = self._db.execute("SELECT owner, lease_until FROM runs WHERE id=?", (run_id,)).fetchone()
+        if row is None:
+            raise UnknownRun(f"unknown run '{run_id}' (not in the run store {self.path})")
+        return LeaseState(row[0], row[1])
+
+    def acquire_lease(
+        self, run_id: str, owner: str, *, until: float, now: float, replace: str | None = None
+    ) -> tuple[bool, LeaseState]:
+        """Take the lease if it is free, ours, lapsed at ``now``, or held by ``replace`` (a dead owner).
+
+        Check and write are one transaction, so two processes racing for one run get one owner.
+        Returns whether it was taken and the holder found before.
+        """
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute("SELECT owner, lease_until FROM runs WHERE id=?", (run_id,)).fetchone()
+                if row is None:
+                    raise UnknownRun(f"unknown run '{run_id}' (not in the run store {self.path})")
+                before = LeaseState(row[0], row[1])
+                free = before.owner is None or before.owner in (owner, replace) or (before.until or 0.0) < now
+                if free:
+                    self._db.execute("UPDATE runs SET owner=?, lease_until=? WHERE id=?", (owner, until, run_id))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return free, before
+
+    def renew_lease(self, run_id: str, owner: str, *, until: float) -> bool:
+        """Extend our lease; False if someone else took it over meanwhile."""
+        with self._lock:
+            cur = self._db.execute("UPDATE runs SET lease_until=? WHERE id=? AND owner=?", (until, run_id, owner))
+        return cur.rowcount == 1
+
+    def release_lease(self, run_id: str, owner: str) -> None:
+        """Give the lease up (only if we still hold it)."""
+        with self._lock:
+            self._db.execute("UPDATE runs SET owner=NULL, lease_until=NULL WHERE id=? AND owner=?", (run_id, owner))
 
     def put_step(self, run_id: str, step: StepState) -> None:
         """Upsert a step, keeping its original position."""

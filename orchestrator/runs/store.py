@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from orchestrator.runs.model import DeviceState, Run, RunKind, RunStatus, StepState
 
-__all__ = ["RunStore"]
+__all__ = ["LeaseState", "RunStore"]
+
+
+class LeaseState(NamedTuple):
+    """Who holds a run's lease (``host:pid:token``) and until when (epoch seconds); None when free."""
+
+    owner: str | None
+    until: float | None
 
 
 class RunStore(Protocol):
@@ -39,6 +46,27 @@ class RunStore(Protocol):
         limit: int = 50,
     ) -> list[Run]:
         """Runs, newest first, filtered."""
+        ...
+
+    def lease(self, run_id: str) -> LeaseState:
+        """The run's current lease holder and expiry."""
+        ...
+
+    def acquire_lease(
+        self, run_id: str, owner: str, *, until: float, now: float, replace: str | None = None
+    ) -> tuple[bool, LeaseState]:
+        """Take the lease if free, already ours, lapsed at ``now``, or held by ``replace``; atomic.
+
+        Returns whether it was taken, and the lease as it was before.
+        """
+        ...
+
+    def renew_lease(self, run_id: str, owner: str, *, until: float) -> bool:
+        """Extend a lease we hold; False if another owner has taken it over."""
+        ...
+
+    def release_lease(self, run_id: str, owner: str) -> None:
+        """Free the lease if we still hold it."""
         ...
 
     def put_step(self, run_id: str, step: StepState) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from orchestrator.agent_wiring import escalate_to_investigation, run_investigation, start_investigation
 from orchestrator.config import Settings
-from orchestrator.runs import RunStatus, Trigger
+from orchestrator.runs import RunKind, RunStatus, Trigger
 
 SERVICE = {"name": "app-payments", "vid": 310, "subnet": "10.31.0.0/24", "location": "building-a"}
 
@@ -105,7 +105,7 @@ async def test_policy_can_forbid_the_hand_off(settings: Settings, lab: Any, tmp_
         assert rt.runs.list_runs(name="vlan_deploy") == []
 
 
-async def test_a_workflow_escalates_an_unknown_failure_to_the_agent(settings: Settings, lab: Any) -> None:
+async def test_a_failed_compensation_escalates_to_a_linked_investigation(settings: Settings, lab: Any) -> None:
     lab.inject("push_fails", device="a-acc-02", mode="permanent")
     async with runtime(settings, lab) as rt:
         started = rt.runner.create("vlan_deploy", {"service": "app-payments"}, trigger=Trigger(source="cli", actor="t"))
@@ -114,16 +114,35 @@ async def test_a_workflow_escalates_an_unknown_failure_to_the_agent(settings: Se
         approval = workflow.waiting_on["approval_id"]
         rt.approvals.approve(approval, approver="bob", policy=rt.policy.approvals, now=time.time())
         workflow = await rt.runner.resume(workflow.id)
-        failed = sorted({d.device for d in rt.runs.devices(workflow.id) if d.outcome == "failed"})
-        assert failed == ["a-acc-02"]
-        error = "vlan_deploy could not change a-acc-02 and has no branch for it"
-        run = await escalate_to_investigation(rt, workflow.id, error=error, devices=failed, step="execute")
+        # The push fails and so does its rollback: the workflow ends needing a human, with no branch for it.
+        assert workflow.status is RunStatus.FAILED and workflow.failure.kind == "escalated"
+        assert workflow.failure.step == "compensate"
+        run = rt.runs.get(workflow.links["investigation"])
+        assert run.parent_id == workflow.id and run.kind.value == "investigation"
+        assert run.trigger.dedup_key == f"escalation:{workflow.id}:compensate"
         assert run.status is RunStatus.SUCCEEDED
         finding = run.outcome["finding"]
         assert finding["root_cause"] == "executor_push_failure" and finding["escalation"]["needed"]
         # The agent found the failed pushes in the audit log and cites them.
         assert any("failed" in e["statement"] and e["audit_seq"] for e in finding["evidence"])
         notes = [r.payload for r in rt.audit.records(run_id=workflow.id, kind="run.escalated_to_agent")]
-        assert notes and notes[0]["investigation"] == run.id
-        again = await escalate_to_investigation(rt, workflow.id, error=error, devices=failed, step="execute")
+        assert [(n["investigation"], n["step"]) for n in notes] == [(run.id, "compensate")]
+        linked = [r.payload for r in rt.audit.records(run_id=workflow.id, kind="run.linked")]
+        assert linked == [{"relation": "investigation", "run_id": run.id}]
+        [created] = rt.audit.records(run_id=run.id, kind="run.created")
+        assert created.payload["parent_id"] == workflow.id
+        # Escalating the same step again finds the same investigation.
+        again = await escalate_to_investigation(rt, workflow.id, error="again", devices=["a-acc-02"], step="compensate")
         assert again.id == run.id
+
+
+async def test_escalation_to_the_agent_can_be_switched_off(settings: Settings, lab: Any) -> None:
+    lab.inject("push_fails", device="a-acc-02", mode="permanent")
+    settings = settings.model_copy(update={"runs": settings.runs.model_copy(update={"escalate_to_agent": False})})
+    async with runtime(settings, lab) as rt:
+        started = rt.runner.create("vlan_deploy", {"service": "app-payments"}, trigger=Trigger(source="cli", actor="t"))
+        workflow = await rt.runner.execute(started.run)
+        rt.approvals.approve(workflow.waiting_on["approval_id"], approver="bob", policy=rt.policy.approvals, now=time.time())
+        workflow = await rt.runner.resume(workflow.id)
+        assert workflow.failure.kind == "escalated" and workflow.links == {}
+        assert rt.runs.list_runs(kind=RunKind.INVESTIGATION) == []

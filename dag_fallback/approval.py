@@ -1,10 +1,13 @@
 """The approval gate: ask for a human sign-off on the whole plan, wait with ``interrupt()``, then route.
 
-Two nodes. ``<step>`` creates (or finds) the approval request — a side effect, so it is kept out of
-the node that interrupts, which re-runs from its top on resume. ``<step>.wait`` interrupts; whatever
-the resume value, it asks the approval desk for the decision (the desk, not the caller, is the
-authority), applying the policy's timeout: still open → wait again; approved → ``next``; rejected or
-expired → ``on_reject``. An approval granted by the timeout (``on_timeout: proceed``) is logged.
+Two nodes. ``<step>`` asks the desk for the plan's approval (``ToolGateway.request_approval``: the
+policy judges the whole plan, nothing is called) and creates or finds the request — a side effect,
+so it is kept out of the node that interrupts, which re-runs from its top on resume. The approved
+request is then presented by every wave, lane and retry of the plan, each redeeming its own targets.
+``<step>.wait`` interrupts; whatever the resume value, it asks the approval desk for the decision
+(the desk, not the caller, is the authority), applying the policy's timeout: still open → wait
+again; approved → ``next``; rejected or expired → ``on_reject``. An approval granted by the timeout
+(``on_timeout: proceed``) is logged.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Adapters from the guardrails gateway to dag_fallback's seams (ToolCaller, ApprovalDesk).
 
 A workflow calls tools as itself (``Caller(id=<workflow>, kind="workflow")``), so policy, locks
-and audit see which workflow acted. The plan approval is created the only way the gateway creates
-one: it explains the plan's call first (no side effect) and, if the policy wants an approval, makes
-the call, which the gateway refuses with ``approval_required`` and a new (or the open) request.
+and audit see which workflow acted. The plan approval comes from ``ToolGateway.request_approval``:
+the policy is evaluated for the whole plan and the request created (or found again) without
+calling anything; each wave, lane and retry then presents it and redeems its own targets.
 """
 
 from __future__ import annotations
@@ -58,20 +58,14 @@ class GatewayApprovalDesk:
 
     async def request(self, *, run_id: str, tool: str, arguments: dict[str, Any], reason: str) -> ApprovalTicket | None:
         """None when the policy allows the plan as is; raises BlockFailure when it denies it."""
-        decision = await self.gateway.explain(tool, arguments, self.caller, run_id)
-        if decision.outcome == "allow":
-            return None
-        if decision.outcome == "deny":
-            raise BlockFailure(Failure(FailureKind.POLICY, f"policy denies the plan: {decision.reason}", "guardrails"))
-        result = await self.gateway.call(tool, arguments, caller=self.caller, run_id=run_id)
-        if result.ok or result.approval_id is None:
-            # The policy changed between explain and call and let the plan through; the step's
-            # idempotency key makes the real launch replay it, so no approval is needed any more.
-            return None
-        approval = self.gateway.approvals.store.get(result.approval_id)
-        if approval is None:
-            raise BlockFailure(Failure(FailureKind.POLICY, f"approval '{result.approval_id}' vanished", "guardrails"))
-        return ticket_of(approval)
+        ticket = await self.gateway.request_approval(tool, arguments, caller=self.caller, run_id=run_id, reason=reason)
+        decision = ticket.decision
+        if ticket.denied:
+            why = f"{decision.reason} (rule '{decision.rule}')"
+            if decision.error_code == "dependency_unavailable":
+                raise BlockFailure(Failure(FailureKind.DEPENDENCY_UNAVAILABLE, f"cannot plan: {why}", "sot"))
+            raise BlockFailure(Failure(FailureKind.POLICY, f"policy denies the plan: {why}", "guardrails"))
+        return None if ticket.approval is None else ticket_of(ticket.approval)
 
     async def status(self, approval_id: str) -> ApprovalTicket:
         """The request after the policy's timeout handling (expire_due runs on every read)."""

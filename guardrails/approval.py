@@ -1,17 +1,43 @@
-"""An approval request: bound to one run, tool, argument hash and target set, used at most once."""
+"""An approval request: bound to one run, tool, requester, plan hash and target set; redeemed per target.
+
+The plan hash covers the arguments *other than* the targets and the idempotency key, so one
+approval of a whole plan (every target) covers each wave, lane and retry that launches part of it.
+Each target is redeemed once; the idempotency key that redeemed it is recorded, and a later call
+with a key of the same lineage (``K`` or ``K/retry-N``) may present it again, since the executor
+replays by key.
+"""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-__all__ = ["OPEN_STATUSES", "Approval", "ApprovalStatus", "iso"]
+from guardrails.decision import Decision
+from guardrails.request import args_hash
+
+__all__ = [
+    "OPEN_STATUSES",
+    "TARGET_KEYS",
+    "Approval",
+    "ApprovalStatus",
+    "ApprovalTicket",
+    "Redemption",
+    "iso",
+    "key_lineage",
+    "plan_hash",
+]
 
 ApprovalStatus = Literal["pending", "escalated", "approved", "rejected", "consumed", "expired"]
 OPEN_STATUSES: frozenset[str] = frozenset({"pending", "escalated"})
+TARGET_KEYS: tuple[str, ...] = ("limit", "devices", "device", "scope")
+"""Argument keys that name targets (see ``guardrails.targets``); the approved target set binds them."""
+_UNBOUND_KEYS: tuple[str, ...] = ("idempotency_key", "approval_id")
+_RETRY_SUFFIX = re.compile(r"/retry-\d+$")
 
 
 def iso(epoch: float | None) -> str | None:
@@ -19,15 +45,50 @@ def iso(epoch: float | None) -> str | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
+def plan_hash(arguments: dict[str, Any]) -> str:
+    """``sha256:<hex>`` of what an approval binds besides targets: template, vars, dry run, and so on.
+
+    Target keys, the idempotency key and any ``approval_id`` are left out; so are ``None`` values and
+    ``dry_run: false``, which mean the same as leaving the key out.
+    """
+    plan = {
+        k: v
+        for k, v in arguments.items()
+        if k not in TARGET_KEYS and k not in _UNBOUND_KEYS and v is not None and not (k == "dry_run" and v is False)
+    }
+    extra = plan.get("extra_vars")
+    if isinstance(extra, dict) and "scope" in extra:
+        plan["extra_vars"] = {k: v for k, v in extra.items() if k != "scope"}
+    return args_hash(plan)
+
+
+def key_lineage(key: str) -> str:
+    """The step key a retry key derives from (``run/step/retry-2`` → ``run/step``), per docs/contracts.md."""
+    return _RETRY_SUFFIX.sub("", key)
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """Targets an approval was used for by one call, and the idempotency key that call carried."""
+
+    key: str | None
+    targets: tuple[str, ...]
+    at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly view with an ISO time."""
+        return {"key": self.key, "targets": list(self.targets), "at": iso(self.at)}
+
+
 @dataclass(frozen=True)
 class Approval:
-    """One approval request and, once decided, who decided it and how."""
+    """One approval request and, once decided, who decided it, how, and which targets were used."""
 
     id: str
     status: ApprovalStatus
     run_id: str | None
     tool: str
-    args_hash: str
+    args_hash: str  # plan_hash(): the arguments other than targets and idempotency key
     targets: tuple[str, ...]
     requester: str
     requester_kind: str
@@ -51,31 +112,89 @@ class Approval:
     comment: str | None = None
     emergency: bool = False
     consumed_at: float | None = None
+    purpose: str = ""
+    redemptions: tuple[Redemption, ...] = ()
+    revision: int = 0  # bumped by every replace(): the store's compare-and-set token
 
     @property
     def is_open(self) -> bool:
         """Still waiting for a human (pending or escalated)."""
         return self.status in OPEN_STATUSES
 
+    def redeemed(self) -> dict[str, Redemption]:
+        """Each redeemed target and the redemption that used it."""
+        if self.status == "consumed" and not self.redemptions:
+            # Stored before per-target redemption existed: the whole set was used by one call, without a key.
+            return dict.fromkeys(self.targets, Redemption(None, self.targets, self.consumed_at or self.decided_at or 0))
+        return {target: r for r in self.redemptions for target in r.targets}
+
+    @property
+    def remaining(self) -> tuple[str, ...]:
+        """Approved targets not redeemed yet."""
+        used = self.redeemed()
+        return tuple(t for t in self.targets if t not in used)
+
+    def redeem(self, key: str | None, targets: tuple[str, ...], now: float) -> Approval:
+        """A copy with ``targets`` redeemed under ``key``; consumed once no target remains."""
+        used = self.replace(redemptions=(*self.redemptions, Redemption(key, targets, now)))
+        if used.remaining:
+            return used
+        return dataclasses.replace(used, status="consumed", consumed_at=now)
+
     def replace(self, **changes: Any) -> Approval:
-        """A copy with some fields changed."""
+        """A copy with some fields changed and the next revision."""
+        changes.setdefault("revision", self.revision + 1)
         return dataclasses.replace(self, **changes)
+
+    def _fields(self) -> dict[str, Any]:
+        # Not dataclasses.asdict: it deep-copies every target name, which dominates a 5,000-target plan.
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        data["redemptions"] = [{"key": r.key, "targets": r.targets, "at": r.at} for r in self.redemptions]
+        return data
 
     def body_json(self) -> str:
         """Every field as JSON (the store keeps this as the record of truth)."""
-        return json.dumps(dataclasses.asdict(self), sort_keys=True, default=str)
+        return json.dumps(self._fields(), sort_keys=True, default=str)
 
     @classmethod
     def from_json(cls, text: str) -> Approval:
-        """Rebuild an approval from :meth:`body_json`."""
+        """Rebuild an approval from :meth:`body_json` (bodies stored by older versions included)."""
         data = json.loads(text)
         data["targets"] = tuple(data["targets"])
+        data["redemptions"] = tuple(
+            Redemption(r.get("key"), tuple(r["targets"]), float(r["at"])) for r in data.get("redemptions", ())
+        )
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly view with ISO times, for the CLI and the API."""
-        data = dataclasses.asdict(self)
+        data = self._fields()
+        data["arguments"] = copy.deepcopy(self.arguments)
         data["targets"] = list(self.targets)
+        data["redemptions"] = [r.to_dict() for r in self.redemptions]
+        data["remaining"] = len(self.remaining)
         for key in ("created_at", "expires_at", "warned_at", "escalated_at", "decided_at", "consumed_at"):
             data[key] = iso(data[key])
         return data
+
+
+@dataclass(frozen=True)
+class ApprovalTicket:
+    """A plan's answer from ``ToolGateway.request_approval``: the decision and, when needed, its request.
+
+    ``decision.outcome`` is ``allow`` (no approval needed, ``approval`` is None), ``deny`` (refused
+    outright; nothing was created) or ``approval_required`` (``approval`` is the open or decided request).
+    """
+
+    decision: Decision
+    approval: Approval | None = None
+
+    @property
+    def required(self) -> bool:
+        """True when the plan needs this approval before it may run."""
+        return self.approval is not None
+
+    @property
+    def denied(self) -> bool:
+        """True when the policy refuses the plan whatever anyone approves."""
+        return self.decision.outcome == "deny"

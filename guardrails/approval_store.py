@@ -56,10 +56,14 @@ class SqliteApprovalStore:
         return [Approval.from_json(r["body"]) for r in rows]
 
     def swap(self, old: Approval, new: Approval) -> bool:
-        """Compare-and-set on status: two processes can never both consume or decide one request."""
+        """Compare-and-set on status and revision: two processes never both decide or redeem from one read.
+
+        The revision lives in the body (no schema change); bodies stored before it existed read as 0.
+        """
         with self.db.transaction() as conn:
             cur = conn.execute(
-                "UPDATE approvals SET status = ?, body = ?, expires_at = ? WHERE id = ? AND status = ?",
-                (new.status, new.body_json(), new.expires_at, old.id, old.status),
+                "UPDATE approvals SET status = ?, body = ?, expires_at = ? WHERE id = ? AND status = ?"
+                " AND COALESCE(json_extract(body, '$.revision'), 0) = ?",
+                (new.status, new.body_json(), new.expires_at, old.id, old.status, old.revision),
             )
             return cur.rowcount == 1

@@ -1,4 +1,12 @@
-"""Approval lifecycle over an :class:`ApprovalStore`: request, decide, redeem once, time out.
+"""Approval lifecycle over an :class:`ApprovalStore`: request, decide, redeem per target, time out.
+
+An approval is redeemed target by target: a call presenting it may run when it comes from the
+same run and requester, for the same tool and plan hash (arguments other than targets), its
+targets lie inside the approved set, the approval is approved and unexpired, and each target is
+either not redeemed yet or was redeemed under an idempotency key of this call's lineage (``K`` or
+``K/retry-N``: the executor replays by key, so a resumed step or a retry re-presents safely).
+Fresh targets are recorded with the call's key by compare-and-set, so two processes can never
+both redeem one target. A call without an idempotency key never re-presents.
 
 No daemon is needed: every read path (``redeem``, ``list``) first applies ``expire_due(now)``,
 which warns before expiry (``approval.expiring``) and resolves expired requests per
@@ -12,14 +20,16 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from guardrails.approval import OPEN_STATUSES, Approval, iso
+from guardrails.approval import OPEN_STATUSES, Approval, Redemption, iso, key_lineage, plan_hash
 from guardrails.base import ApprovalStore
 from guardrails.decision import ApprovalNeed
 from guardrails.errors import ApprovalError
-from guardrails.policy import ApprovalPolicy
+from guardrails.policy import ApprovalPolicy, PerKind, Policy
 from guardrails.request import ResolvedRequest
 
-__all__ = ["Approvals", "EmitFn"]
+__all__ = ["Approvals", "EmitFn", "plan_policy"]
+
+_CAS_ATTEMPTS = 8
 
 EmitFn = Callable[[str, dict[str, Any], str | None, str], None]
 """``emit(kind, payload, run_id, actor)``: where approval events go (the audit log)."""
@@ -41,16 +51,25 @@ class Approvals:
         self.emit(kind, payload, approval.run_id, actor)
 
     def request(
-        self, req: ResolvedRequest, need: ApprovalNeed, policy_hash: str, policy: ApprovalPolicy, now: float
+        self,
+        req: ResolvedRequest,
+        need: ApprovalNeed,
+        policy_hash: str,
+        policy: ApprovalPolicy,
+        now: float,
+        *,
+        purpose: str = "",
     ) -> Approval:
-        """The open (or approved, unused) request for exactly this call, creating it if needed.
+        """The open (or approved, not fully used) request for this run, plan and target set, created if needed.
 
         A LangGraph node re-runs from its top on resume, so asking twice must not create two requests.
+        ``purpose`` is the requester's own summary for the approver (the policy's reason is kept apart).
         """
+        digest = plan_hash(req.arguments)
         for existing in self.store.find(status=("pending", "escalated", "approved"), run_id=req.run_id):
             if (
                 existing.tool == req.tool
-                and existing.args_hash == req.args_hash
+                and existing.args_hash == digest
                 and existing.targets == req.target_names
                 and existing.requester == req.caller.id
                 and existing.expires_at > now
@@ -61,7 +80,7 @@ class Approvals:
             status="pending",
             run_id=req.run_id,
             tool=req.tool,
-            args_hash=req.args_hash,
+            args_hash=digest,
             targets=req.target_names,
             requester=req.caller.id,
             requester_kind=req.caller.kind,
@@ -78,6 +97,7 @@ class Approvals:
             arguments=req.arguments,
             escalate_to=policy.escalate_to,
             escalation_minutes=policy.escalation_minutes,
+            purpose=purpose,
         )
         self.store.add(approval)
         self._event(
@@ -86,6 +106,7 @@ class Approvals:
             req.caller.id,
             rule=need.rule,
             reason=need.reason,
+            purpose=purpose or None,
             targets=list(approval.targets),
             expires_at=iso(approval.expires_at),
         )
@@ -160,34 +181,52 @@ class Approvals:
     def redeem(
         self, approval_id: str, req: ResolvedRequest, need: ApprovalNeed, now: float
     ) -> tuple[Approval | None, str]:
-        """Consume an approval for exactly this call; returns ``(approval, "")`` or ``(approval|None, refusal)``.
+        """Use an approval for this call's targets; returns ``(approval, "")`` or ``(approval|None, refusal)``.
 
         A pending request is returned with a refusal that starts with ``pending`` so the caller can
-        keep waiting; everything else that does not match exactly is a refusal naming the mismatch.
+        keep waiting; every other refusal names the reason and is audited as ``approval.refused``.
+        A redemption is audited as ``approval.redeemed`` (targets remain), ``approval.consumed`` (the
+        last targets) or ``approval.reused`` (only re-presented targets, nothing new recorded).
         """
         self.expire_due(now)
-        approval = self.store.get(approval_id)
-        if approval is None:
-            return None, f"unknown approval '{approval_id}'"
-        mismatch = _binding_mismatch(approval, req)
-        if mismatch:
-            return approval, f"approval '{approval_id}' {mismatch}"
-        if approval.is_open:
-            return approval, f"pending: approval '{approval_id}' is still {approval.status}"
-        if approval.status == "consumed":
-            return approval, f"approval '{approval_id}' was already used at {iso(approval.consumed_at)} (single use)"
-        if approval.status != "approved":
-            by = f" by {approval.decided_by}" if approval.decided_by else ""
-            return approval, f"approval '{approval_id}' is {approval.status}{by}"
-        if need.emergency and not approval.emergency:
-            return approval, f"approval '{approval_id}' is not an emergency override, which {need.rule} needs"
-        if approval.expires_at <= now:
-            return approval, f"approval '{approval_id}' expired at {iso(approval.expires_at)}"
-        used = approval.replace(status="consumed", consumed_at=now)
-        if not self.store.swap(approval, used):
-            return approval, f"approval '{approval_id}' was already used (single use)"
-        self._event("approval.consumed", used, req.caller.id, decided_by=approval.decided_by)
-        return used, ""
+        key = req.arguments.get("idempotency_key")
+        key = key if isinstance(key, str) and key else None
+        approval: Approval | None = None
+        for _ in range(_CAS_ATTEMPTS):
+            approval = self.store.get(approval_id)
+            refusal = _refusal(approval_id, approval, req, need, now)
+            if refusal.startswith("pending:"):
+                return approval, refusal
+            fresh: tuple[str, ...] = ()
+            reused: tuple[str, ...] = ()
+            if not refusal and approval is not None:
+                fresh, reused, refusal = _split(approval, req.target_names, key)
+            if refusal or approval is None:
+                self._refused(approval_id, approval, req, key, refusal)
+                return approval, refusal
+            detail = {"targets": list(fresh), "reused": list(reused), "idempotency_key": key}
+            if not fresh:
+                self._event("approval.reused", approval, req.caller.id, decided_by=approval.decided_by, **detail)
+                return approval, ""
+            used = approval.redeem(key, fresh, now)
+            if self.store.swap(approval, used):
+                kind = "approval.consumed" if used.status == "consumed" else "approval.redeemed"
+                left = len(used.remaining)
+                self._event(kind, used, req.caller.id, decided_by=approval.decided_by, remaining=left, **detail)
+                return used, ""
+            # Another process redeemed or expired it since our read: decide again on the fresh state.
+        refusal = f"approval '{approval_id}' is being redeemed by other calls at the same time; try again"
+        self._refused(approval_id, approval, req, key, refusal)
+        return approval, refusal
+
+    def _refused(
+        self, approval_id: str, approval: Approval | None, req: ResolvedRequest, key: str | None, refusal: str
+    ) -> None:
+        payload: dict[str, Any] = {"approval_id": approval_id, "tool": req.tool, "reason": refusal}
+        payload |= {"status": approval.status if approval else None, "idempotency_key": key}
+        payload["targets"] = list(req.target_names)
+        # On the presenting call's run: a forged or foreign id must show up where it was tried.
+        self.emit("approval.refused", payload, req.run_id, req.caller.id)
 
     def expire_due(self, now: float) -> list[Approval]:
         """Warn about requests close to expiry and resolve expired ones per ``on_timeout``."""
@@ -205,13 +244,14 @@ class Approvals:
             if self.store.swap(approval, new):
                 changed.append(new)
                 self._timeout_event(new)
-        # An approved request that was never used is closed at its use-by time.
+        # An approved request not fully used is closed at its use-by time (its unused targets with it).
         for approval in self.store.find(status=("approved",)):
             if approval.expires_at <= now:
                 new = approval.replace(status="expired")
                 if self.store.swap(approval, new):
                     changed.append(new)
-                    self._event("approval.expired", new, "guardrails", unused=True)
+                    left = len(approval.remaining)
+                    self._event("approval.expired", new, "guardrails", unused=not approval.redemptions, remaining=left)
         return changed
 
     def _timeout(self, approval: Approval, now: float) -> Approval:
@@ -248,17 +288,79 @@ class Approvals:
         return self.store.find(status=None if status is None else (status,), run_id=run_id)
 
 
+def plan_policy(policy: Policy) -> Policy:
+    """``policy`` without the per-call device limit: a plan runs as several calls, each checked on its own."""
+    blast = policy.blast_radius.model_copy(update={"max_devices_per_call": PerKind()})
+    return policy.model_copy(update={"blast_radius": blast}).stamped(policy.content_hash, policy.source)
+
+
+def _refusal(approval_id: str, approval: Approval | None, req: ResolvedRequest, need: ApprovalNeed, now: float) -> str:
+    """Why this approval cannot cover this call at all ("" when it can); ``pending:`` while undecided."""
+    if approval is None:
+        return f"unknown approval '{approval_id}'"
+    mismatch = _binding_mismatch(approval, req)
+    if mismatch:
+        return f"approval '{approval_id}' {mismatch}"
+    if approval.is_open:
+        return f"pending: approval '{approval_id}' is still {approval.status}"
+    if approval.status not in ("approved", "consumed"):
+        by = f" by {approval.decided_by}" if approval.decided_by else ""
+        return f"approval '{approval_id}' is {approval.status}{by}"
+    if need.emergency and not approval.emergency:
+        return f"approval '{approval_id}' is not an emergency override, which {need.rule} needs"
+    if approval.expires_at <= now:
+        return f"approval '{approval_id}' expired at {iso(approval.expires_at)}"
+    return ""
+
+
+def _split(
+    approval: Approval, targets: tuple[str, ...], key: str | None
+) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """``(fresh targets, re-presented targets, refusal)`` for a call's targets against the redemptions."""
+    used = approval.redeemed()
+    lineage = None if key is None else key_lineage(key)
+    fresh: list[str] = []
+    reused: list[str] = []
+    taken: dict[str, Redemption] = {}
+    for target in targets:
+        earlier = used.get(target)
+        if earlier is None:
+            fresh.append(target)
+        elif lineage is not None and earlier.key is not None and key_lineage(earlier.key) == lineage:
+            reused.append(target)
+        else:
+            taken[target] = earlier
+    if not taken:
+        return tuple(fresh), tuple(reused), ""
+    names = sorted(taken)
+    first = min(taken.values(), key=lambda r: r.at)
+    head = f"approval '{approval.id}' was already used at {iso(first.at)} for {_count(names)} ({_shown(names)})"
+    if key is None:
+        return (), (), f"{head}; a call without an idempotency_key cannot present it again (single use)"
+    keys = ", ".join(sorted({f"'{r.key}'" for r in taken.values() if r.key}))
+    how = [f"under idempotency key {keys}"] if keys else []
+    how += ["by a call without an idempotency key"] if any(r.key is None for r in taken.values()) else []
+    return (), (), f"{head} {' and '.join(how)}, not under '{key}'"
+
+
+def _count(names: list[str]) -> str:
+    return "1 device" if len(names) == 1 else f"{len(names)} devices"
+
+
+def _shown(names: list[str] | tuple[str, ...]) -> str:
+    return ", ".join(names[:5]) + (" …" if len(names) > 5 else "")
+
+
 def _binding_mismatch(approval: Approval, req: ResolvedRequest) -> str:
     if approval.run_id != req.run_id:
         return f"belongs to run '{approval.run_id}', not '{req.run_id}'"
     if approval.tool != req.tool:
         return f"was granted for tool '{approval.tool}', not '{req.tool}'"
-    if approval.args_hash != req.args_hash:
+    if (approval.requester, approval.requester_kind) != (req.caller.id, req.caller.kind):
+        return f"was requested by '{approval.requester}' ({approval.requester_kind}), not '{req.caller.id}'"
+    if approval.args_hash != plan_hash(req.arguments):
         return "was granted for other arguments"
-    if approval.targets != req.target_names:
-        extra = sorted(set(req.target_names) - set(approval.targets))
-        if extra:
-            shown = ", ".join(extra[:5]) + (" …" if len(extra) > 5 else "")
-            return f"covers {len(approval.targets)} devices; this call also targets {len(extra)} more ({shown})"
-        return f"covers {len(approval.targets)} devices; this call targets {len(req.target_names)}"
+    extra = sorted(set(req.target_names) - set(approval.targets))
+    if extra:
+        return f"covers {len(approval.targets)} devices; this call also targets {len(extra)} more ({_shown(extra)})"
     return ""

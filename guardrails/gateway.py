@@ -2,8 +2,9 @@
 
 For every call: classify read/write (annotations plus policy) → resolve write targets through
 the SoT → evaluate the policy → rate limit and circuit breaker → device locks → redeem an
-approval if one is needed → call → release (or bind the locks to a launched job) → audit the
-request, the decision with its reason and policy hash, and the result with its duration.
+approval for the call's targets if one is needed → call → release (or bind the locks to a
+launched job) → audit the request, the decision with its reason and policy hash, and the result
+with its duration.
 A refused call never reaches a server; the caller gets ``ok=False`` naming the rule.
 """
 
@@ -18,7 +19,8 @@ from typing import Any, Protocol
 
 from mcp_types import CallToolResult, TextContent, Tool
 
-from guardrails.approvals import Approvals
+from guardrails.approval import ApprovalTicket
+from guardrails.approvals import Approvals, plan_policy
 from guardrails.base import ApprovalStore, LockStore, UsageStore
 from guardrails.breaker import CircuitBreakers
 from guardrails.caller import Caller
@@ -135,6 +137,31 @@ class ToolGateway:
         call = await self._prepare(tool, arguments, caller, run_id)
         return call.decision if call.decision is not None else self._evaluate(call.req)
 
+    async def request_approval(
+        self, tool: str, arguments: dict[str, Any], *, caller: Caller, run_id: str, reason: str
+    ) -> ApprovalTicket:
+        """The approval a whole plan needs (every target, before any call), created once per run and plan.
+
+        Nothing is called, counted or locked; every rule but the per-call device limit (each call's
+        own) judges the plan, and a plan denied outright gets its decision and no request. Asking
+        again returns the same request (a LangGraph node re-runs on resume). Audited as
+        ``guardrail.decision`` with ``plan``; a new request also as ``approval.requested``.
+        """
+        call = await self._prepare(tool, arguments, caller, run_id)
+        req = call.req
+        decision = call.decision or self._evaluate(req, plan_policy(self.policy))
+        approval = None
+        if decision.outcome == "approval_required":
+            assert decision.need is not None
+            approval = self.approvals.request(
+                req, decision.need, decision.policy_hash, self.policy.approvals, self._clock(), purpose=reason
+            )
+            decision = dataclasses.replace(decision, approval_id=approval.id)
+        entry = decision_entry(caller, run_id, tool, decision)
+        entry["payload"]["plan"] = {"reason": reason, "devices": len(req.targets), "arguments": req.arguments}
+        await write_records(self.audit, [entry])
+        return ApprovalTicket(decision, approval)
+
     async def call(
         self,
         tool: str,
@@ -146,8 +173,10 @@ class ToolGateway:
     ) -> GatewayResult:
         """Call ``tool`` for ``caller`` if the policy allows it; every outcome is audited.
 
-        ``approval_id`` presents an approval granted for exactly this run, tool, arguments and
-        targets; nothing in ``arguments`` can stand in for it.
+        ``approval_id`` presents an approval granted to this caller for this run, tool and arguments
+        other than targets; the call's targets must lie in the approved set and not have been
+        redeemed yet, unless under this call's ``idempotency_key`` lineage (see ``Approvals.redeem``).
+        Nothing in ``arguments`` can stand in for it.
         """
         started = time.perf_counter()
         self._sweep_approvals()
@@ -239,14 +268,14 @@ class ToolGateway:
             sent["dry_run"] = True
         return _Call(req, sent)
 
-    def _evaluate(self, req: ResolvedRequest) -> Decision:
+    def _evaluate(self, req: ResolvedRequest, policy: Policy | None = None) -> Decision:
         now = self._clock()
         usage = Usage()
         if req.access == "write":
             window = self.policy.blast_radius.window
             run_devices, calls, recent = self.usage.usage(req.run_id, window.seconds if window else None, now)
             usage = Usage(frozenset(run_devices), calls, frozenset(recent))
-        return evaluate(self.policy, req, usage, datetime.fromtimestamp(now, UTC), force_dry_run=self.dry_run)
+        return evaluate(policy or self.policy, req, usage, datetime.fromtimestamp(now, UTC), force_dry_run=self.dry_run)
 
     def _decide_early(self, req: ResolvedRequest, rule: str, reason: str, code: str) -> Decision:
         return Decision("deny", rule, reason, self.policy.content_hash, req.access, error_code=code)

@@ -1,9 +1,11 @@
 """Approvals inside LangGraph runs: ``interrupt()`` on approval_required, call again on resume.
 
 The resume value grants nothing: the gateway checks the approval store for an approval bound to
-exactly this run, tool, argument hash and target set. A node re-runs from its top on resume, so
-the first call repeats; ``Approvals.request`` returns the same approval for the same call, and
-the repeat leaves one more (harmless) approval_required decision in the audit log.
+this run, caller, tool and arguments other than targets, covering the call's targets. A node
+re-runs from its top on resume, so the first call repeats; ``Approvals.request`` returns the same
+approval for the same call, and the repeat leaves one more (harmless) approval_required decision
+in the audit log. A workflow that approves a whole plan before launching it in parts uses
+``ToolGateway.request_approval`` instead and presents the approval on each part.
 """
 
 from __future__ import annotations

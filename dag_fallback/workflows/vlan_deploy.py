@@ -27,7 +27,7 @@ from dag_fallback.saga import Saga
 from dag_fallback.state import WorkflowState
 from dag_fallback.timeouts import StepTimeout, TimeoutAction
 from dag_fallback.waves import WavePlan
-from dag_fallback.work import JobWork, PerDevice, job_key
+from dag_fallback.work import JobWork, PerDevice
 from dag_fallback.workflows.common import finish
 from dag_fallback.workflows.vlan_checks import precheck_device, sot_plan, validate_device
 
@@ -80,14 +80,17 @@ def _checked(state: dict[str, Any]) -> list[str]:
 
 
 def _plan_args(state: dict[str, Any]) -> dict[str, Any]:
-    """The launch_job of the whole plan: exactly what execute sends when it runs as one job."""
+    """The launch_job of the whole plan, every target at once; approved once, redeemed per wave and lane.
+
+    The approval binds these arguments other than ``limit`` (execute's jobs send the same template,
+    vars and dry run) and the target set; each job's idempotency key is the step's, not the plan's.
+    """
     svc = _svc(state)
     return {
         "template": "vlan_deploy",
         "extra_vars": {"vid": svc["vid"], "name": svc["name"]},
         "limit": _checked(state),
         "dry_run": bool(state.get("dry_run")),
-        "idempotency_key": job_key(state["run_id"], "execute"),
     }
 
 

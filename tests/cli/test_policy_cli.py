@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from orchestrator.cli.main import app
-
-# Same shim as tests/guardrails/conftest.py: tests/netlab must not shadow the netlab package that
-# the lab backends import lazily (until pytest's pythonpath is set project-wide).
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-if "netlab" in sys.modules and getattr(sys.modules["netlab"], "__file__", None) is None:
-    del sys.modules["netlab"]
 
 runner = CliRunner()
 EXAMPLE = Path(__file__).resolve().parents[2] / "guardrails" / "policy.example.yaml"

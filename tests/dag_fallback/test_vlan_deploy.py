@@ -232,17 +232,46 @@ async def test_canary_then_waves_one_job_each(tmp_path: Path) -> None:
         assert [j["limit"] for j in launches(rt)] == [["b-acc-01"], ["b-acc-02", "b-acc-03"], ["b-acc-04"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="guardrails binds an approval to one exact call (args hash + targets) and "
-    "consumes it once, so waves 2+ cannot draw on the plan approval yet",
-)
 async def test_waves_draw_on_one_plan_approval(tmp_path: Path) -> None:
     async with stack(tmp_path) as rt:
         run = await start(rt, canary=1, wave_size=2)
+        approval_id = run.waiting_on["approval_id"]
         decide(rt, run)
         run = await rt.runner.resume(run.id)
-        assert run.status is RunStatus.SUCCEEDED
+        assert run.status is RunStatus.SUCCEEDED, run.failure
+        assert [j["limit"] for j in launches(rt)] == [["b-acc-01"], ["b-acc-02", "b-acc-03"], ["b-acc-04"]]
+        approval = rt.approvals.store.get(approval_id)
+        assert approval is not None and approval.status == "consumed"
+        assert [r.targets for r in approval.redemptions] == [("b-acc-01",), ("b-acc-02", "b-acc-03"), ("b-acc-04",)]
+        assert {r.key for r in approval.redemptions} == {f"{run.id}/execute"}
+        k = kinds(rt, run.id)
+        assert (k.count("approval.redeemed"), k.count("approval.consumed"), k.count("approval.refused")) == (2, 1, 0)
+
+
+async def test_a_transient_retry_presents_the_plan_approval_again(tmp_path: Path) -> None:
+    async with stack(tmp_path) as rt:
+        rt.lab.inject("push_fails", device="b-acc-01", mode="transient", count=1)
+        run = await start(rt)
+        decide(rt, run)
+        run = await rt.runner.resume(run.id)
+        assert run.status is RunStatus.SUCCEEDED, run.failure
+        jobs = launches(rt)
+        assert [(j["limit"], j["idempotency_key"]) for j in jobs] == [
+            (BUILDING_B, f"{run.id}/execute"),
+            (["b-acc-01"], f"{run.id}/execute/retry-1"),
+        ]
+        (reused,) = rt.audit.records(run_id=run.id, kind="approval.reused")
+        assert reused.payload["reused"] == ["b-acc-01"] and reused.payload["targets"] == []
+        assert reused.payload["idempotency_key"] == f"{run.id}/execute/retry-1"
+
+
+async def test_a_plan_the_policy_denies_asks_nobody(tmp_path: Path) -> None:
+    deny = [{"id": "no-vlans", "match": {"templates": ["vlan_deploy"]}, "action": "deny"}]
+    async with stack(tmp_path, policy=policy_file(tmp_path, rules=deny)) as rt:
+        run = await start(rt)
+        assert run.status is RunStatus.FAILED and run.failure.kind == "policy"
+        assert "rule 'no-vlans'" in run.failure.message and run.failure.step == "approval"
+        assert rt.approvals.store.find() == [] and launches(rt) == []
 
 
 async def test_dedup_key_returns_the_same_run(tmp_path: Path) -> None:

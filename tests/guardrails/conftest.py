@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 import textwrap
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -11,24 +10,13 @@ from typing import Any
 
 import pytest
 
-# tests/<package> folders (tests/netlab, tests/audit, ...) sit on sys.path under pytest's default
-# "prepend" import mode and turn `import netlab` into an empty namespace package, which breaks
-# `from netlab import Lab` even inside netorch's own code (mcp_servers' lab backend). Putting the
-# repository root first makes the real packages win until pytest's pythonpath is set project-wide.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if sys.path[:1] != [_ROOT]:
-    sys.path.insert(0, _ROOT)
-for _name in ("agent", "audit", "dag_fallback", "evals", "guardrails", "mcp_servers", "netlab", "orchestrator"):
-    if _name in sys.modules and getattr(sys.modules[_name], "__file__", None) is None:
-        del sys.modules[_name]
-
-from guardrails.approval_store import SqliteApprovalStore  # noqa: E402
-from guardrails.gateway import ToolGateway  # noqa: E402
-from guardrails.locks import SqliteLockStore  # noqa: E402
-from guardrails.policy_loader import default_policy, parse_policy  # noqa: E402
-from guardrails.sqlite import Database  # noqa: E402
-from guardrails.usage import SqliteUsageStore  # noqa: E402
-from orchestrator.config import Settings  # noqa: E402
+from guardrails.approval_store import SqliteApprovalStore
+from guardrails.gateway import ToolGateway
+from guardrails.locks import SqliteLockStore
+from guardrails.policy_loader import default_policy, parse_policy
+from guardrails.sqlite import Database
+from guardrails.usage import SqliteUsageStore
+from orchestrator.config import Settings
 
 
 class Clock:

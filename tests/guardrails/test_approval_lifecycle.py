@@ -1,4 +1,4 @@
-"""Approvals: bound to run/tool/args/targets, single use, four-eyes, timeouts, durable across processes."""
+"""Approvals: bound to run/tool/args/targets, used once per target, four-eyes, timeouts, durable across processes."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def test_grant_then_redeem_once(approvals: Approvals, events: Events) -> None:
     # A replayed approval is refused: single use.
     _, refusal = approvals.redeem(aid, req, NEED, T0 + 130)
     assert "was already used" in refusal and "single use" in refusal
-    assert events.kinds() == ["approval.requested", "approval.approved", "approval.consumed"]
+    assert events.kinds() == ["approval.requested", "approval.approved", "approval.consumed", "approval.refused"]
 
 
 def test_asking_twice_for_the_same_call_returns_the_same_request(approvals: Approvals) -> None:
@@ -73,7 +73,7 @@ def test_approval_does_not_apply_to_other_arguments_targets_runs_or_tools(approv
     req = request(targets=devices("b-acc", 3))
     aid = ask(approvals, req)
     approvals.approve(aid, approver="alice", policy=POLICY, now=T0)
-    other_args = request(targets=devices("b-acc", 3), arguments={"template": "vlan_create", "limit": ["b-acc-01"]})
+    other_args = request(targets=devices("b-acc", 3), template="vlan_remove")
     assert "was granted for other arguments" in approvals.redeem(aid, other_args, NEED, T0)[1]
     wider = ResolvedRequest(**{**req.__dict__, "targets": devices("b-acc", 5)})
     refusal = approvals.redeem(aid, wider, NEED, T0)[1]

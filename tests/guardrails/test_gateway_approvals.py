@@ -43,7 +43,7 @@ async def test_protected_core_device_waits_for_approval_then_runs_once(
     assert (replay.error_code, replay.decision.rule) == ("denied_by_policy", "approval.invalid")
     assert "was already used" in (replay.error or "")
     kinds = [r.kind for r in audit.records(run_id="r1") if r.kind.startswith("approval.")]
-    assert kinds == ["approval.requested", "approval.approved", "approval.consumed"]
+    assert kinds == ["approval.requested", "approval.approved", "approval.consumed", "approval.refused"]
 
 
 async def test_an_approval_is_not_reused_for_other_arguments(make_gateway: Any, clock: Any) -> None:

@@ -1,4 +1,8 @@
-"""Durability and scale: an 800-device run, and a run killed with kill -9 half-way through its fan-out."""
+"""Durability and scale: an 800-device run, and a run killed with kill -9 half-way through its fan-out.
+
+Both run under the built-in policy, so the plan waits for a sign-off that the test gives in-process,
+and every executor launch (including the resumed one) presents that one approval.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from pathlib import Path
 import pytest
 from big_lab import ROOT, make_big_lab
 
+from orchestrator.guardrails_wiring import approvals_service, settings_policy
 from orchestrator.runs import RunStatus
 from orchestrator.runtime import open_runtime
 
@@ -37,8 +42,14 @@ async def test_800_device_run_batches_lanes_and_groups_records(tmp_path: Path) -
     settings, _ = make_big_lab(tmp_path, time_factor=0.0)
     async with open_runtime(settings) as rt:
         result = await rt.runner.start("vlan_deploy", {"service": "app-payments", "concurrency": 50}, trigger=_t())
-        run = result.run
+        waiting = result.run
+        assert waiting.status is RunStatus.WAITING and waiting.waiting_on is not None, waiting
+        approval_id = waiting.waiting_on["approval_id"]
+        rt.approvals.approve(approval_id, approver="alice", policy=rt.policy.approvals, now=rt.runner.clock.now())
+        run = await rt.runner.resume(waiting.id)
         assert run.status is RunStatus.SUCCEEDED, run
+        approval = rt.approvals.store.get(approval_id)
+        assert approval is not None and approval.status == "consumed" and len(approval.redemptions) == 1
         final = Counter(d.outcome for d in rt.runs.devices(run.id, step="result"))
         assert final == {"succeeded": 800}
         # One executor job for the lane (at most 1000 devices per launch: the per-call blast radius), not 800.
@@ -51,16 +62,29 @@ async def test_800_device_run_batches_lanes_and_groups_records(tmp_path: Path) -
         assert execute.summary["devices"] == {"succeeded": 800}
 
 
+def approve_when_asked(settings, proc: subprocess.Popen[bytes], log: Path, deadline: float) -> None:
+    """Approve the plan from this process (a second person) once the running process asks for it."""
+    approvals = approvals_service(settings)
+    while not (pending := approvals.list(time.time(), status="pending")):
+        assert proc.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, "the run never asked for an approval"
+        time.sleep(0.02)
+    (request,) = pending
+    approvals.approve(request.id, approver="alice", policy=settings_policy(settings).approvals, now=time.time())
+
+
 def run_and_kill_half_way(settings, config: Path, tmp_path: Path) -> int:
-    """Start `netorch run` as a real process, SIGKILL it once 400 of 800 devices are done; return that count."""
+    """Start `netorch run --wait` as a real process, approve its plan, SIGKILL it once 400 of 800 devices are done."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NETORCH_")}
     env["PYTHONPATH"] = str(ROOT)
     cmd = [sys.executable, "-m", "orchestrator.cli.main", "--config", str(config), "run", "vlan_deploy"]
-    cmd += ["-p", "service=app-payments", "--json"]
-    with (tmp_path / "killed-run.log").open("wb") as log:
+    cmd += ["-p", "service=app-payments", "--wait", "--json"]
+    log_path = tmp_path / "killed-run.log"
+    with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 90
         try:
+            approve_when_asked(settings, proc, log_path, deadline)
             while ok_devices(settings) < 400:
                 assert proc.poll() is None, (tmp_path / "killed-run.log").read_text()
                 assert time.monotonic() < deadline, "the run never reached half-way"
@@ -95,7 +119,10 @@ async def resume_and_check(settings, done_at_kill: int) -> None:
         creates = Counter(v.op for d in execute for v in rt.lab.config_history(d) if v.op == "vlan_create")
         assert creates == {"vlan_create": 800}
         steps = [s.step for s in rt.runs.steps(run.id)]
-        assert steps.count("precheck") == 1 and "run.resumed" in [r.kind for r in rt.audit.records(run_id=run.id)]
+        kinds = [r.kind for r in rt.audit.records(run_id=run.id)]
+        assert steps.count("precheck") == 1 and "run.resumed" in kinds
+        # The resumed step re-launched its job under the same idempotency key: the approval re-presents.
+        assert kinds.count("approval.consumed") == 1 and "approval.reused" in kinds and "approval.refused" not in kinds
         health = [
             r for r in rt.audit.records(run_id=run.id, kind="tool.call") if r.payload["tool"] == "get_device_health"
         ]

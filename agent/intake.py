@@ -2,6 +2,10 @@
 
 Only structured fields choose the starting symptom (alert name, labels) or, for an operator's own
 question, its words. Alert annotations are kept verbatim but never interpreted: they are untrusted.
+
+A question asked in a conversation (``conversation``: the earlier turns, oldest first) that names no
+device carries over the device, interfaces and symptom under discussion: "and is it fixed now?"
+after "b-acc-03 Gi1/0/5 is down" is about b-acc-03 Gi1/0/5.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -134,14 +138,46 @@ def incident_from_alert(payload: Mapping[str, Any]) -> Incident:
     )
 
 
-def incident_from_question(question: str) -> Incident:
-    """An Incident from an operator's question; device and interface names are picked from the words."""
+def _mentions(text: str) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """Interface names and device-like words of a text, with their positions."""
+    interfaces = [(m.start(), m.group(0)) for m in _INTERFACE_RE.finditer(text)]
+    masked = _INTERFACE_RE.sub(lambda m: " " * len(m.group(0)), text)
+    devices = [(m.start(), m.group(0)) for m in _WORD_RE.finditer(masked) if any(c.isdigit() for c in m.group(0))]
+    return interfaces, devices
+
+
+def _under_discussion(earlier: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[InterfaceRef], Symptom]:
+    """Devices, interfaces and symptom of the latest earlier turn that had any (its answer first, else its words)."""
+    for turn in reversed(earlier):
+        asked = str(turn.get("question") or "")
+        affected = [a for a in turn.get("affected") or [] if isinstance(a, Mapping) and a.get("device")]
+        if affected:
+            devices = list(dict.fromkeys(str(a["device"]) for a in affected))
+            interfaces = [
+                InterfaceRef(device=str(a["device"]), interface=str(a["interface"]))
+                for a in affected
+                if a.get("interface")
+            ]
+        elif asked:
+            prior = incident_from_question(asked)
+            devices, interfaces = prior.devices, prior.interfaces
+        else:
+            continue
+        if devices:
+            return devices, interfaces, classify_symptom(asked) if asked else "unknown"
+    return [], [], "unknown"
+
+
+def incident_from_question(question: str, *, earlier: Sequence[Mapping[str, Any]] = ()) -> Incident:
+    """An Incident from an operator's question; device and interface names are picked from the words.
+
+    ``earlier`` turns of the conversation supply the device (and its interfaces and symptom) when the
+    question names none.
+    """
     text = question.strip()
     if not text:
         raise BadTrigger("the question is empty")
-    found = [(m.start(), m.group(0)) for m in _INTERFACE_RE.finditer(text)]
-    masked = _INTERFACE_RE.sub(lambda m: " " * len(m.group(0)), text)
-    mentions = [(m.start(), m.group(0)) for m in _WORD_RE.finditer(masked) if any(c.isdigit() for c in m.group(0))]
+    found, mentions = _mentions(text)
     devices = list(dict.fromkeys(word for _, word in mentions))
     interfaces: list[InterfaceRef] = []
     for position, name in found:
@@ -151,12 +187,18 @@ def incident_from_question(question: str) -> Incident:
             ref = InterfaceRef(device=device, interface=name)
             if ref not in interfaces:
                 interfaces.append(ref)
+    symptom = classify_symptom(text)
+    if not devices and earlier:
+        devices, carried, before = _under_discussion(earlier)
+        # A follow-up that names only an interface ("and Gi1/0/6?") means that port of the same device.
+        interfaces = [InterfaceRef(device=devices[0], interface=n) for _, n in found] if devices and found else carried
+        symptom = symptom if symptom != "unknown" else before
     return Incident(
         id="inc-" + _digest("question", text, _now()),
         source="question",
         title=text if len(text) <= 80 else text[:77] + "...",
         text=text,
-        symptom=classify_symptom(text),
+        symptom=symptom,
         devices=devices,
         interfaces=interfaces,
         received_at=_now(),
@@ -196,7 +238,9 @@ def normalise(trigger: Mapping[str, Any]) -> Incident:
     if "alert" in trigger:
         return incident_from_alert(trigger["alert"])
     if "question" in trigger:
-        return incident_from_question(str(trigger["question"]))
+        earlier = trigger.get("conversation")
+        turns = [t for t in earlier if isinstance(t, Mapping)] if isinstance(earlier, list) else []
+        return incident_from_question(str(trigger["question"]), earlier=turns)
     if "workflow" in trigger:
         spec = dict(trigger["workflow"])
         return incident_from_workflow(

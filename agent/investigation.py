@@ -8,11 +8,16 @@
 
 Without a checkpointer an in-memory one is used, so a resume works within this process; give a
 durable one (AsyncSqliteSaver) to resume from another process after a restart.
+
+A trigger from a conversation carries its earlier turns (``conversation``: question, and the answer
+netorch gave); the model sees them as the messages before the incident, so a language model reads
+the follow-up in context. They come from the trigger saved in the checkpoint, so a resume in
+another process shows the model the same history.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -22,20 +27,63 @@ from langgraph.types import Checkpointer, Command
 
 from agent.budgets import Budgets
 from agent.calls import AGENT_CALLER, ToolRunner
+from agent.conversation import Conversation, Message, ToolSpec
 from agent.finding import Finding
 from agent.graph import AgentDeps, build_graph
 from agent.history import AuditReader, AuditWriter
 from agent.incident import Incident
-from agent.models.base import ModelBackend
+from agent.models.base import ModelBackend, ModelTurn
 from guardrails.caller import Caller
 from guardrails.gateway import ToolGateway
 
-__all__ = ["EventSink", "InvestigationResult", "Investigator"]
+__all__ = ["EventSink", "InvestigationResult", "Investigator", "earlier_messages"]
 
 _STREAM: list[Literal["custom", "updates"]] = ["custom", "updates"]
 
 EventSink = Callable[[dict[str, Any]], None]
 """Receives live-trace events: ``{"event": "tool" | "turn" | "approval" | "verify" | ..., ...}``."""
+
+
+def earlier_messages(trigger: Mapping[str, Any]) -> list[Message]:
+    """The conversation's earlier turns as messages: the operator's question, then netorch's answer."""
+    turns = trigger.get("conversation")
+    messages: list[Message] = []
+    for turn in turns if isinstance(turns, list) else []:
+        if not isinstance(turn, Mapping) or not turn.get("question"):
+            continue
+        messages.append(Message(role="user", kind="notice", text=f"Earlier, the operator asked: {turn['question']}"))
+        if turn.get("answer"):
+            cause = f" (root cause {turn['root_cause']})" if turn.get("root_cause") else ""
+            answer = f"My finding then{cause}: {turn['answer']}"
+        else:
+            answer = (
+                f"(that investigation, run {turn.get('run_id') or '?'}, ended {turn.get('status') or 'unanswered'})"
+            )
+        messages.append(Message(role="assistant", kind="notice", text=answer))
+    return messages
+
+
+class _WithEarlierTurns:
+    """The model backend, shown a conversation's earlier turns before the incident (never saved in state)."""
+
+    def __init__(self, inner: ModelBackend, earlier: list[Message]) -> None:
+        self.inner = inner
+        self.earlier = earlier
+
+    def describe(self) -> str:
+        """The inner backend's description."""
+        return self.inner.describe()
+
+    async def next_turn(self, conversation: Conversation, tools: Sequence[ToolSpec]) -> ModelTurn:
+        """The inner backend's turn over the earlier messages followed by this investigation's."""
+        if not self.earlier:
+            return await self.inner.next_turn(conversation, tools)
+        shown = conversation.model_copy(update={"messages": [*self.earlier, *conversation.messages]})
+        return await self.inner.next_turn(shown, tools)
+
+    async def aclose(self) -> None:
+        """Close the inner backend."""
+        await self.inner.aclose()
 
 
 @dataclass(frozen=True)
@@ -67,6 +115,7 @@ class Investigator:
         settle_s: float = 0.0,
     ) -> None:
         audit: AuditWriter | None = gateway.audit if hasattr(gateway.audit, "append_many") else None
+        self._model = model
         self.deps = AgentDeps(
             runner=ToolRunner(gateway, caller),
             model=model,
@@ -82,12 +131,15 @@ class Investigator:
     ) -> InvestigationResult:
         """Investigate ``trigger`` (``{"alert": ...}``, ``{"question": ...}``, ...) as run ``run_id``."""
         state = {"run_id": run_id, "trigger": dict(trigger)}
+        self.deps.model = _WithEarlierTurns(self._model, earlier_messages(trigger))
         return await self._drive(state, run_id, on_event)
 
     async def resume(
         self, run_id: str, answer: Any = None, *, on_event: EventSink | None = None
     ) -> InvestigationResult:
         """Continue after an approval was decided; the gateway reads the decision from the approval store."""
+        saved = await self.graph.aget_state({"configurable": {"thread_id": run_id}})
+        self.deps.model = _WithEarlierTurns(self._model, earlier_messages(saved.values.get("trigger") or {}))
         return await self._drive(Command(resume=answer if answer is not None else {"resumed": True}), run_id, on_event)
 
     async def _drive(self, graph_input: Any, run_id: str, on_event: EventSink | None) -> InvestigationResult:
@@ -108,4 +160,4 @@ class Investigator:
 
     async def aclose(self) -> None:
         """Release the model backend's connections."""
-        await self.deps.model.aclose()
+        await self._model.aclose()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -201,26 +200,11 @@ def build_orchestrator_server(door_factory: DoorFactory) -> MCPServer[Any]:
             )
         from guardrails.errors import ApprovalError
 
-        rules = current.policy.approvals
         try:
-            if decision == "approve":
-                decided = await asyncio.to_thread(
-                    current.approvals.approve,
-                    approval_id,
-                    approver=ide_identity(),
-                    policy=rules,
-                    now=time.time(),
-                    comment=comment,
-                )
-            else:
-                decided = await asyncio.to_thread(
-                    current.approvals.reject,
-                    approval_id,
-                    approver=ide_identity(),
-                    policy=rules,
-                    now=time.time(),
-                    comment=comment,
-                )
+            # Through the front door, so the run waiting on it (workflow or investigation) resumes.
+            decided = await current.decide(
+                approval_id, approve=decision == "approve", approver=ide_identity(), comment=comment
+            )
         except ApprovalError as exc:
             raise _error("denied_by_policy", str(exc)) from None
         return ApprovalResult(approval=decided.to_dict())

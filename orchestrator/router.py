@@ -117,9 +117,13 @@ class RouteInput:
     def from_itsm(cls, event: Mapping[str, Any]) -> RouteInput:
         """An ITSM change event (or the intake's request built from one)."""
         data = dict(event)
-        variables = data.get("variables") if isinstance(data.get("variables"), dict) else data.get("input") or {}
-        data.setdefault("variables", variables)
-        data["category"] = (variables or {}).get("category") or data.get("category")
+        given = data.get("variables") if isinstance(data.get("variables"), dict) else data.get("input") or {}
+        variables = dict(given) if isinstance(given, Mapping) else {}
+        # The catalogue category chooses the rule; it is not workflow input, so params never carry it.
+        data["category"] = variables.pop("category", None) or data.get("category")
+        data["variables"] = variables
+        if isinstance(data.get("input"), Mapping):
+            data["input"] = {k: v for k, v in data["input"].items() if k != "category"}
         ticket = data.get("ticket") or data.get("number") or "ticket"
         subject = f"ITSM {ticket}: {data.get('short_description') or 'request'}"
         return cls("itsm", data, {"question": subject}, subject)

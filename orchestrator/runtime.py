@@ -103,12 +103,14 @@ class Runtime:
             if run.status in TERMINAL:
                 raise InvalidTransition(f"run '{run.id}' is {run.status.value}: there is nothing to resume")
             while True:
+                if wait_approval and run.status is RunStatus.WAITING:
+                    # Re-running the graph before the human decides would only ask again: wait first.
+                    await self._await_decision(run)
+                    run = self.runs.get(run.id)
+                    if run.status in TERMINAL:  # cancelled while it waited
+                        return run
                 run = await run_investigation(self, run, on_event=on_event, actor=actor)
                 if run.status is not RunStatus.WAITING or not wait_approval:
-                    return run
-                await self._await_decision(run)
-                run = self.runs.get(run.id)
-                if run.status is not RunStatus.WAITING:
                     return run
 
     async def resume(

@@ -43,27 +43,16 @@ async def decide(
     door: Door,
     principal: Annotated[Principal, Depends(require("approver"))],
 ) -> ApprovalOut:
-    """Approve or reject a pending request (409 if unknown, already decided, or refused by policy)."""
-    rules = door.policy.approvals
-    if body.decision == "approve":
-        decided = await asyncio.to_thread(
-            door.approvals.approve,
-            approval_id,
-            approver=principal.name,
-            policy=rules,
-            now=time.time(),
-            roles=principal.roles,
-            comment=body.comment,
-            emergency=body.emergency,
-        )
-    else:
-        decided = await asyncio.to_thread(
-            door.approvals.reject,
-            approval_id,
-            approver=principal.name,
-            policy=rules,
-            now=time.time(),
-            roles=principal.roles,
-            comment=body.comment,
-        )
+    """Approve or reject a pending request (409 if unknown, already decided, or refused by policy).
+
+    The run waiting on it, workflow or investigation, is resumed right away.
+    """
+    decided = await door.decide(
+        approval_id,
+        approve=body.decision == "approve",
+        approver=principal.name,
+        roles=principal.roles,
+        comment=body.comment,
+        emergency=body.emergency,
+    )
     return ApprovalOut.model_validate(decided.to_dict())

@@ -102,6 +102,7 @@ class WebhookItemOut(BaseModel):
     status: str
     run_id: str | None
     error: str | None = None
+    rule: str | None = Field(None, description="The routing rule that chose to start nothing (status ignored).")
 
 
 class WebhookResponse(BaseModel):

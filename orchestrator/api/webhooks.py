@@ -64,7 +64,13 @@ async def _read(request: Request, door: FrontDoor) -> bytes:
 def _summary(results: list[Submitted], truncated: int = 0) -> WebhookResponse:
     items = [
         WebhookItemOut(
-            key=r.row.dedup_key, kind=r.row.kind, duplicate=r.duplicate, status=r.status, run_id=r.run_id, error=r.error
+            key=r.row.dedup_key,
+            kind=r.row.kind,
+            duplicate=r.duplicate,
+            status=r.status,
+            run_id=r.run_id,
+            error=r.error,
+            rule=r.rule,
         )
         for r in results
     ]
@@ -106,7 +112,7 @@ async def alertmanager(request: Request, door: Door, credentials: Credentials) -
 
 @router.post("/itsm", response_model=WebhookResponse, responses=_ERRORS, openapi_extra=_body_schema(ChangeEvent))
 async def itsm(request: Request, door: Door, credentials: Credentials) -> WebhookResponse:
-    """A ServiceNow-style change event: ``state: approved`` starts ``vlan_deploy`` with its variables."""
+    """A ServiceNow-style change event, routed by the rules: by default ``state: approved`` starts its workflow."""
     metrics = metrics_of(request)
     body = await _read(request, door)
     try:

@@ -13,7 +13,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import threading
-import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import AbstractAsyncContextManager
@@ -267,15 +266,12 @@ class ChatSession:
     # -- slash commands -------------------------------------------------------------------------
 
     def decide(self, approval_id: str, *, approve: bool) -> None:
-        """Approve or reject as this session's identity, under the policy's approval rules."""
+        """Approve or reject as this session's identity, under the policy's approval rules; the run resumes."""
         from guardrails.errors import ApprovalError
 
-        rules = self.door.policy.approvals
         try:
-            if approve:
-                done = self.door.approvals.approve(approval_id, approver=self.identity, policy=rules, now=time.time())
-            else:
-                done = self.door.approvals.reject(approval_id, approver=self.identity, policy=rules, now=time.time())
+            # Through the front door, so the run waiting on it (workflow or investigation) resumes.
+            done = self._wait(self.door.decide(approval_id, approve=approve, approver=self.identity))
         except ApprovalError as exc:
             self.console.print(f"[red]{escape(str(exc))}[/]")
             return

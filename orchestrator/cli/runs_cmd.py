@@ -126,7 +126,16 @@ def render_run(run: Run, steps: list[StepState], devices: list[DeviceState]) -> 
     if run.waiting_on:
         lines.append(Text(f"waiting on: {run.waiting_on}", style="yellow"))
     if run.outcome:
-        lines.append(Text(f"outcome: {run.outcome.get('result')}: {run.outcome.get('summary', '')}"))
+        summary = run.outcome.get("summary") or (run.outcome.get("finding") or {}).get("summary", "")
+        lines.append(Text(f"outcome: {run.outcome.get('result')}: {summary}"))
+    related = ([f"parent {run.parent_id}"] if run.parent_id else []) + [
+        f"{relation} {other}" for relation, other in sorted(run.links.items())
+    ]
+    if related:
+        lines.append(Text("links: " + ", ".join(related)))
+    if run.owner and run.active:
+        until = f" until {run.lease_expires_at:%Y-%m-%d %H:%M:%S}Z" if run.lease_expires_at else ""
+        lines.append(Text(f"owner: {run.owner}{until}", style="dim"))
     if run.failure:
         where = "/".join(x for x in (run.failure.block, run.failure.step) if x)
         lines.append(Text(f"failure: {run.failure.kind} ({where}): {run.failure.message}", style="red"))
@@ -236,18 +245,44 @@ def resume(
     actor: AsOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Resume a run that waits for an approval or was interrupted (crash, kill -9) from its checkpoint.
+    """Resume a workflow or investigation that waits for an approval or was interrupted (crash, kill -9).
 
     Devices already changed are not changed again: their executor jobs replay by idempotency key.
+    A run still executing in another live process is refused until that process stops or its lease lapses.
     Example: netorch approve apr-1a2b3c4d5e && netorch runs resume r-20261128T140512-3f9a1c
     """
-    from orchestrator.cli.run_cmd import drive
-
     settings = state(ctx).settings
     with open_service(settings) as runs:
         run = runs.get(run_id)
     if run.status not in (RunStatus.WAITING, RunStatus.RUNNING, RunStatus.PENDING):
         fail(f"run '{run_id}' is {run.status.value}: there is nothing to resume")
-    asyncio.run(
-        drive(settings, state(ctx).config_path, run_id=run_id, actor=actor_of(actor), wait=wait, json_out=json_out)
+    run, steps, devices = asyncio.run(
+        _resume(settings, state(ctx).config_path, run_id, actor_of(actor), wait, json_out)
     )
+    if json_out:
+        print_json(run_dict(run, steps, [d for d in devices if d.step == "result"]))
+    else:
+        console.print(render_run(run, steps, devices))
+        if run.status is RunStatus.WAITING and run.waiting_on:
+            approval = run.waiting_on.get("approval_id")
+            console.print(
+                f"\nWaiting for approval {approval}. Decide with `netorch approve {approval}` (or `netorch reject`),"
+                f" then continue with `netorch runs resume {run.id}`."
+            )
+    if run.status in (RunStatus.FAILED, RunStatus.CANCELLED):
+        raise typer.Exit(1)
+
+
+async def _resume(
+    settings: Settings, config_path: str | None, run_id: str, actor: str, wait: bool, json_out: bool
+) -> tuple[Run, list[StepState], list[DeviceState]]:
+    """Resume through the runtime (which picks the workflow runner or the agent by the run's kind)."""
+    from orchestrator.cli.run_cmd import follow
+    from orchestrator.runtime import open_runtime
+
+    async with open_runtime(settings, config_path) as rt:
+        task = asyncio.create_task(rt.resume(run_id, actor=actor, wait_approval=wait))
+        if console.is_terminal and not json_out:
+            await follow(task, rt, run_id)
+        await task
+        return rt.runs.get(run_id), rt.runs.steps(run_id), rt.runs.devices(run_id)

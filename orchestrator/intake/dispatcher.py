@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from orchestrator.intake.errors import IntakeError
 from orchestrator.intake.store import AcceptOutcome, IntakeItem, IntakeRow, IntakeStatus, IntakeStore
 
-__all__ = ["IntakeDispatcher", "StartRejected", "Starter", "Submitted"]
+__all__ = ["Ignored", "IntakeDispatcher", "StartRejected", "Starter", "Submitted"]
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +25,15 @@ class StartRejected(IntakeError):
     """A row can never start a run (unknown workflow, bad input): it is marked failed, not retried."""
 
 
-Starter = Callable[[IntakeRow], Awaitable[str | None]]
-"""Start the run a row asks for and return its id; ``None`` means the row is deliberately ignored."""
+@dataclass(frozen=True)
+class Ignored:
+    """A row deliberately starts nothing: ``rule`` is the routing rule that said so (empty if none did)."""
+
+    rule: str = ""
+
+
+Starter = Callable[[IntakeRow], Awaitable[str | Ignored | None]]
+"""Start the run a row asks for and return its id; ``Ignored`` (or ``None``) means it starts nothing on purpose."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class Submitted:
     run_id: str | None
     status: IntakeStatus
     error: str | None = None
+    rule: str | None = None
 
 
 class IntakeDispatcher:
@@ -62,7 +70,7 @@ class IntakeDispatcher:
         for outcome in outcomes:
             if outcome.duplicate:
                 row = outcome.row
-                results.append(Submitted(row, True, row.run_id, row.status, row.error))
+                results.append(Submitted(row, True, row.run_id, row.status, row.error, row.rule))
             else:
                 results.append(await self.dispatch(outcome.row))
         return results
@@ -74,16 +82,19 @@ class IntakeDispatcher:
         :meth:`recover` retries it; the trigger is never lost.
         """
         try:
-            run_id = await self._starter(row)
+            started = await self._starter(row)
         except StartRejected as exc:
             await asyncio.to_thread(self.store.set_outcome, row.id, status="failed", run_id=None, error=str(exc))
             return Submitted(row, False, None, "failed", str(exc))
         except Exception as exc:
             log.warning("intake %s (%s %s) not started yet: %s", row.id, row.source, row.dedup_key, exc)
             return Submitted(row, False, None, "accepted", f"not started yet: {exc}")
-        status: IntakeStatus = "started" if run_id is not None else "ignored"
-        await asyncio.to_thread(self.store.set_outcome, row.id, status=status, run_id=run_id, error=None)
-        return Submitted(row, False, run_id, status)
+        if isinstance(started, str):
+            await asyncio.to_thread(self.store.set_outcome, row.id, status="started", run_id=started, error=None)
+            return Submitted(row, False, started, "started")
+        rule = (started.rule or None) if isinstance(started, Ignored) else None
+        await asyncio.to_thread(self.store.set_outcome, row.id, status="ignored", run_id=None, error=None, rule=rule)
+        return Submitted(row, False, None, "ignored", rule=rule)
 
     async def recover(self, limit: int = 1000) -> list[Submitted]:
         """Start every accepted row that has no run yet (after a crash or a transient failure)."""

@@ -1,37 +1,43 @@
 """What every front door (HTTP API, webhooks, schedules, queue, chat, IDE) needs, built once.
 
 The seams are small Protocols so that the composition root (``orchestrator/runtime.py``) can hand
-in its own objects: a :class:`RunLauncher` that stores a run and executes it in the background, an
-:class:`AlertRouter` that picks a workflow or an investigation for an alert, and the audit reader.
+in its own objects: a :class:`RunLauncher` that stores a run and executes it in the background, a
+:class:`TriggerRouter` that picks a workflow, an investigation or nothing for a trigger, and the
+audit reader. Every approval decision goes through :meth:`FrontDoor.decide`, which resumes the run
+that waits on it, whatever its kind.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from guardrails.approval import Approval
 from guardrails.approvals import Approvals
 from guardrails.policy import Policy
 from orchestrator.config import Settings
-from orchestrator.intake.dispatcher import IntakeDispatcher, StartRejected
-from orchestrator.intake.store import IntakeRow, SqliteIntakeStore
-from orchestrator.runs import RunService, Trigger
+from orchestrator.intake.dispatcher import IntakeDispatcher
+from orchestrator.intake.starter import row_starter
+from orchestrator.intake.store import SqliteIntakeStore
+from orchestrator.router import Route, RouteInput
+from orchestrator.runs import RunService, RunStatus, Trigger, UnknownRun
 
-__all__ = ["AlertRouter", "AuditReader", "FrontDoor", "Route", "RunLauncher", "TicketNotifier", "row_starter"]
+__all__ = [
+    "AuditReader",
+    "FrontDoor",
+    "Route",
+    "RouteInput",
+    "RunLauncher",
+    "TicketNotifier",
+    "TriggerRouter",
+    "row_starter",
+]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Route:
-    """Where an alert goes: a workflow by name, or an investigation (``name`` is its subject)."""
-
-    kind: str  # "workflow" | "investigation"
-    name: str
-    input: dict[str, Any] = field(default_factory=dict)
 
 
 class RunLauncher(Protocol):
@@ -45,12 +51,16 @@ class RunLauncher(Protocol):
         """Names of the workflows that can be started."""
         ...
 
+    async def resume(self, run_id: str) -> bool:
+        """Execute a stored run again (after its approval was decided); False if it already executes here."""
+        ...
 
-class AlertRouter(Protocol):
-    """Decides, from an alert's structured fields, which workflow (or the agent) handles it."""
 
-    def route(self, alert: dict[str, Any]) -> Route:
-        """The route for one Alertmanager alert (labels, annotations, startsAt, fingerprint)."""
+class TriggerRouter(Protocol):
+    """Decides, from a trigger's structured fields, which workflow (or the agent, or nobody) handles it."""
+
+    def route_trigger(self, trig: RouteInput) -> Route:
+        """The route of one alert, ITSM event, question or workflow failure (``orchestrator.router``)."""
         ...
 
 
@@ -89,7 +99,7 @@ class FrontDoor:
     store: SqliteIntakeStore
     runs: RunService
     launcher: RunLauncher
-    router: AlertRouter
+    router: TriggerRouter
     approvals: Approvals
     policy: Policy
     audit: AuditReader
@@ -99,94 +109,41 @@ class FrontDoor:
     def __post_init__(self) -> None:
         self.dispatcher = IntakeDispatcher(self.store, row_starter(self))
 
+    async def decide(
+        self,
+        approval_id: str,
+        *,
+        approve: bool,
+        approver: str,
+        roles: frozenset[str] | None = None,
+        comment: str | None = None,
+        emergency: bool = False,
+    ) -> Approval:
+        """Approve or reject under the policy's approval rules, then resume the run that waits on it.
 
-def _trigger(row: IntakeRow, event_id: str | None = None) -> Trigger:
-    source = "webhook" if row.source in ("alertmanager", "itsm") else row.source
-    return Trigger(source=source, actor=row.actor, event_id=event_id, dedup_key=f"{row.source}:{row.dedup_key}")
+        Raises:
+            ApprovalError: unknown, already decided, or refused by policy (e.g. four eyes).
+        """
+        options: dict[str, Any] = {"approver": approver, "policy": self.policy.approvals, "now": time.time()}
+        if roles is not None:
+            options["roles"] = roles
+        if comment is not None:
+            options["comment"] = comment
+        if approve:
+            decided = await asyncio.to_thread(self.approvals.approve, approval_id, emergency=emergency, **options)
+        else:
+            decided = await asyncio.to_thread(self.approvals.reject, approval_id, **options)
+        await self.resume_waiting(decided)
+        return decided
 
-
-def row_starter(door: FrontDoor) -> Any:
-    """The intake :data:`Starter` that turns each kind of row into a run."""
-
-    async def start(row: IntakeRow) -> str | None:
-        req = row.request
-        if row.kind == "workflow":
-            name = str(req["workflow"])
-            if name not in door.launcher.workflows():
-                raise StartRejected(
-                    f"unknown workflow '{name}' (known: {', '.join(sorted(door.launcher.workflows()))})"
-                )
-            return await door.launcher.launch(
-                kind="workflow", name=name, input=req.get("input", {}), trigger=_trigger(row)
-            )
-        if row.kind == "investigation":
-            text = str(req["investigation"])
-            # The agent reads its trigger from the run input: the question, unless an alert is given.
-            inp = {"question": text, **req.get("input", {})}
-            return await door.launcher.launch(kind="investigation", name=text, input=inp, trigger=_trigger(row))
-        if row.kind == "alert":
-            alert = req["alert"]
-            route = door.router.route(alert)
-            inp = {**route.input, "alert": alert}
-            trigger = _trigger(row, event_id=alert.get("fingerprint"))
-            return await door.launcher.launch(kind=route.kind, name=route.name, input=inp, trigger=trigger)
-        if row.kind == "alert_truncated":
-            subject = (
-                f"Alertmanager truncated {req['truncatedAlerts']} alert(s) of group {req.get('groupKey') or '?'};"
-                " list the active alerts to find them"
-            )
-            inp = {"question": subject, **req}
-            return await door.launcher.launch(kind="investigation", name=subject, input=inp, trigger=_trigger(row))
-        if row.kind == "alert_resolved":
-            return await _annotate_resolved(door, row)
-        if row.kind == "change":
-            return await _start_change(door, row)
-        if row.kind == "change_ignored":
+    async def resume_waiting(self, approval: Approval) -> str | None:
+        """Resume the run waiting on a decided approval (unless it already executes here); its id, or None."""
+        if not approval.run_id:
             return None
-        raise StartRejected(f"unknown intake kind '{row.kind}'")
-
-    return start
-
-
-async def _annotate_resolved(door: FrontDoor, row: IntakeRow) -> str | None:
-    """A resolved alert annotates the run of its firing occurrence (audited as ``run.annotated``)."""
-    firing = await asyncio.to_thread(door.store.find, "alertmanager", row.request["occurrence"])
-    if firing is None or firing.run_id is None:
-        return None  # we never started anything for it (e.g. it resolved before it was routed)
-    alert = row.request["alert"]
-    payload = {
-        "event": "alert.resolved",
-        "fingerprint": alert["fingerprint"],
-        "startsAt": alert["startsAt"],
-        "endsAt": alert.get("endsAt"),
-    }
-    # The audit vocabulary admits run.* kinds for run annotations; the event says what happened.
-    await asyncio.to_thread(door.runs.note, firing.run_id, "run.annotated", payload, actor=row.actor)
-    await asyncio.to_thread(door.store.add_note, firing.id, "alert.resolved", payload)
-    return firing.run_id
-
-
-async def _start_change(door: FrontDoor, row: IntakeRow) -> str:
-    """An approved change starts its workflow; the ticket hears about it through the notifier."""
-    req = row.request
-    name = str(req["workflow"])
-    if name not in door.launcher.workflows():
-        raise StartRejected(f"workflow '{name}' for ticket {req['ticket']} is not available")
-    inp = {**req.get("input", {}), "ticket": req.get("sys_id") or req["ticket"]}
-    run_id = await door.launcher.launch(kind="workflow", name=name, input=inp, trigger=_trigger(row, req["ticket"]))
-    if door.notifier is not None:
-        from dag_fallback.notify import Notification
-
-        note = Notification(
-            run_id=run_id,
-            workflow=name,
-            result="started",
-            title=f"{name} started for {req['ticket']}",
-            summary=f"netorch run {run_id} started for change {req['ticket']}.",
-            ticket=req.get("sys_id") or req["ticket"],
-        )
         try:
-            await door.notifier.send(note)
-        except Exception as exc:  # the run has started; a ticket update failing must not undo that
-            log.warning("ticket %s not updated: %s", req["ticket"], exc)
-    return run_id
+            run = await asyncio.to_thread(self.runs.get, approval.run_id)
+        except UnknownRun:
+            return None
+        if run.status is not RunStatus.WAITING or (run.waiting_on or {}).get("approval_id") != approval.id:
+            return None
+        return run.id if await self.launcher.resume(run.id) else None

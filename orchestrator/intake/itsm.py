@@ -1,9 +1,11 @@
 """ServiceNow-style change events → intake items.
 
-The ITSM sends an outbound REST message whenever a change request's ``state`` changes. Only
-``approved`` starts a run (``vlan_deploy`` with the request's ``variables``); every other state is
-recorded and ignored. The dedup key is ``<number>:<state>``, so a resent event is a duplicate while
-a later state of the same ticket is a new event.
+The ITSM sends an outbound REST message whenever a change request's ``state`` changes. Every event
+is recorded as one ``change`` item; the routing rules (``orchestrator/routes.yaml``) decide what it
+starts: by default an ``approved`` change starts its workflow (``workflow`` in the event, else
+``vlan_deploy``) with the request's ``variables``, and every other state is ignored. The dedup key
+is ``<number>:<state>``, so a resent event is a duplicate while a later state of the same ticket is
+a new event.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ class ChangeEvent(BaseModel):
 
     number: str = Field(min_length=3, max_length=32, description="Ticket number, e.g. CHG0040012.")
     state: str = Field(min_length=1, max_length=32, description="New state; 'approved' starts the workflow.")
+    workflow: str | None = Field(
+        None, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$", description="Workflow to run (default vlan_deploy)."
+    )
     sys_id: str | None = Field(None, max_length=64)
     requested_by: str | None = Field(None, max_length=128)
     short_description: str | None = Field(None, max_length=500)
@@ -38,7 +43,7 @@ class ChangeEvent(BaseModel):
 
 
 def parse_itsm(body: bytes | dict[str, Any]) -> tuple[ChangeEvent, IntakeItem]:
-    """Validate a change event and turn it into one intake item (kind ``change`` or ``change_ignored``).
+    """Validate a change event and turn it into one intake item (kind ``change``; the router decides the rest).
 
     Raises:
         PayloadError: the body is not JSON or not a change event.
@@ -60,15 +65,14 @@ def parse_itsm(body: bytes | dict[str, Any]) -> tuple[ChangeEvent, IntakeItem]:
             f"invalid ITSM ticket number {event.number!r} (expected letters then digits, e.g. CHG0040012)"
         )
     state = event.state.strip().lower()
-    kind = "change" if state == "approved" else "change_ignored"
     request = {
         "ticket": event.number,
         "state": state,
         "sys_id": event.sys_id,
         "requested_by": event.requested_by,
         "short_description": event.short_description,
-        "workflow": ITSM_WORKFLOW,
+        "workflow": event.workflow or ITSM_WORKFLOW,
         "input": event.variables,
     }
-    item = IntakeItem(ITSM, f"{event.number}:{state}", kind, f"itsm:{event.requested_by or 'unknown'}", request)
+    item = IntakeItem(ITSM, f"{event.number}:{state}", "change", f"itsm:{event.requested_by or 'unknown'}", request)
     return event, item

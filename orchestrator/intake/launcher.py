@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from orchestrator.intake.dispatcher import StartRejected
-from orchestrator.runs import Run, RunError, RunKind, RunService, StartResult, Trigger
+from orchestrator.runs import Run, RunError, RunKind, RunLeased, RunService, StartResult, Trigger
 
 __all__ = ["BackgroundLauncher", "Execute"]
 
@@ -74,11 +74,22 @@ class BackgroundLauncher:
             self._spawn(result.run)
         return result.run.id
 
+    async def resume(self, run_id: str) -> bool:
+        """Execute a stored run again (its approval was decided); False if it already executes here.
+
+        A run executing in another process is left to it: the executor's lease refuses a second driver.
+        """
+        if any(t.get_name() == f"run {run_id}" for t in self.tasks):
+            return False
+        self._spawn(await asyncio.to_thread(self.runs.get, run_id))
+        return True
+
     async def resume_active(self) -> list[str]:
         """Execute again every run left pending, running or waiting by a previous process.
 
-        The embedded default is one serving process, so at its start every active run is an orphan
-        of the last one; the executor resumes each from its checkpoint without redoing finished work.
+        At a server's start the active runs are orphans of the last process, except those another live
+        process still drives (a CLI ``run --wait``): the executor's lease refuses those, and resumes
+        the rest from their checkpoints without redoing finished work.
         """
         from orchestrator.runs import ACTIVE
 
@@ -101,6 +112,8 @@ class BackgroundLauncher:
             await self._execute(run)
         except asyncio.CancelledError:
             raise
+        except RunLeased as exc:
+            log.info("run %s not resumed here: %s", run.id, exc)
         except Exception:
             # The executor owns the run's failure state; this only keeps the server alive and loud.
             log.exception("run %s crashed in its executor", run.id)

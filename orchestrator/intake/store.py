@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS intake (
     run_id TEXT,
     status TEXT NOT NULL,
     error TEXT,
+    rule TEXT,
     UNIQUE (source, dedup_key)
 );
 CREATE INDEX IF NOT EXISTS intake_pending ON intake (received_at) WHERE status = 'accepted';
@@ -100,6 +101,7 @@ class IntakeRow:
     status: IntakeStatus
     error: str | None = None
     notes: list[dict[str, Any]] = field(default_factory=list)
+    rule: str | None = None  # the routing rule that decided an ignored row
 
 
 @dataclass(frozen=True)
@@ -117,8 +119,10 @@ class IntakeStore(Protocol):
         """Store every item in one transaction; a known key is a duplicate, not a new row."""
         ...
 
-    def set_outcome(self, intake_id: str, *, status: IntakeStatus, run_id: str | None, error: str | None) -> None:
-        """Record that an accepted row started a run, was ignored, or failed to start."""
+    def set_outcome(
+        self, intake_id: str, *, status: IntakeStatus, run_id: str | None, error: str | None, rule: str | None = None
+    ) -> None:
+        """Record that an accepted row started a run, was ignored (by routing rule ``rule``), or failed to start."""
         ...
 
     def pending(self, limit: int = 100) -> list[IntakeRow]:
@@ -150,6 +154,9 @@ class SqliteIntakeStore:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL")
             self._db.executescript(_SCHEMA)
+            # An intake.db from before routing rules were recorded gains the column when opened.
+            if "rule" not in {r[1] for r in self._db.execute("PRAGMA table_info(intake)").fetchall()}:
+                self._db.execute("ALTER TABLE intake ADD COLUMN rule TEXT")
         except sqlite3.Error as exc:
             raise IntakeStorageError(f"cannot open intake store '{self.path}': {exc}") from exc
 
@@ -180,7 +187,9 @@ class SqliteIntakeStore:
             except sqlite3.Error as exc:
                 raise IntakeStorageError(f"intake store '{self.path}' failed: {exc}") from exc
 
-    _COLUMNS = "id, source, dedup_key, kind, actor, request, received_at, deliveries, run_id, status, error, body_hash"
+    _COLUMNS = (
+        "id, source, dedup_key, kind, actor, request, received_at, deliveries, run_id, status, error, body_hash, rule"
+    )
 
     @staticmethod
     def _row(values: tuple[Any, ...]) -> IntakeRow:
@@ -196,6 +205,7 @@ class SqliteIntakeStore:
             run_id=values[8],
             status=values[9],
             error=values[10],
+            rule=values[12],
         )
 
     def accept(self, items: list[IntakeItem]) -> list[AcceptOutcome]:
@@ -262,11 +272,14 @@ class SqliteIntakeStore:
                 outcomes.append(AcceptOutcome(row=row, duplicate=False))
         return outcomes
 
-    def set_outcome(self, intake_id: str, *, status: IntakeStatus, run_id: str | None, error: str | None) -> None:
-        """Record that an accepted row started a run, was ignored, or failed to start."""
+    def set_outcome(
+        self, intake_id: str, *, status: IntakeStatus, run_id: str | None, error: str | None, rule: str | None = None
+    ) -> None:
+        """Record that an accepted row started a run, was ignored (by routing rule ``rule``), or failed to start."""
         with self._transaction() as db:
             db.execute(
-                "UPDATE intake SET status = ?, run_id = ?, error = ? WHERE id = ?", (status, run_id, error, intake_id)
+                "UPDATE intake SET status = ?, run_id = ?, error = ?, rule = ? WHERE id = ?",
+                (status, run_id, error, rule, intake_id),
             )
 
     def add_note(self, intake_id: str, kind: str, data: dict[str, Any]) -> None:

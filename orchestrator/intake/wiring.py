@@ -5,9 +5,9 @@ What this module expects of the runtime (see docs/contracts.md, "front doors")::
     async with open_runtime(settings) as rt:
         rt.runs        RunService           rt.audit     AuditLog
         rt.approvals   Approvals            rt.policy    Policy
-        rt.router      route(alert) -> Route-like (kind, name, input)
+        rt.router      route_trigger(RouteInput) -> Route (kind, name, input, rule)
         rt.workflows   Mapping[name, version] of the startable workflows
-        await rt.execute(run)               drive a stored run to its end
+        await rt.execute(run, wait_approval=True)   drive a stored run of either kind to its end
         rt.notifier    Notifier | None      (optional)
 """
 
@@ -19,8 +19,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from orchestrator.config import Settings
+from orchestrator.intake.dispatcher import StartRejected
 from orchestrator.intake.errors import IntakeError
-from orchestrator.intake.frontdoor import FrontDoor, Route
+from orchestrator.intake.frontdoor import FrontDoor
 from orchestrator.intake.launcher import BackgroundLauncher
 from orchestrator.intake.store import SqliteIntakeStore
 
@@ -32,50 +33,35 @@ def intake_db_path(settings: Settings) -> Any:
     return settings.home_path / "intake.db"
 
 
-class _RouterAdapter:
-    """Accepts any route object with kind/name/input attributes (or a dict) from the runtime's router."""
-
-    def __init__(self, router: Any) -> None:
-        self._router = router
-
-    def route(self, alert: dict[str, Any]) -> Route:
-        found = self._router.route(alert)
-        if isinstance(found, Route):
-            return found
-        if isinstance(found, dict):
-            return Route(str(found["kind"]), str(found["name"]), dict(found.get("input") or {}))
-        kind = getattr(found, "kind", "investigation")
-        return Route(str(getattr(kind, "value", kind)), str(found.name), dict(getattr(found, "input", {}) or {}))
-
-
 INVESTIGATION_VERSION = "agent"
 
 
 def _creator(rt: Any) -> Any:
-    """Workflows are created by the runner (it validates params and stores ``{params, dry_run}``)."""
-    from orchestrator.runs import RunKind
+    """Workflows are created by the runner (it validates params), investigations by the agent wiring.
+
+    Both refuse bad input here, before a run exists: an unknown parameter, a bad alert, an unknown model.
+    """
+    from agent.errors import AgentError
+    from orchestrator.agent_wiring import start_investigation
 
     def create(kind: str, name: str, input: dict[str, Any], trigger: Any) -> Any:
         if kind == "workflow":
             params = dict(input)
             dry_run = bool(params.pop("dry_run", False))
             return rt.runner.create(name, params, trigger=trigger, dry_run=dry_run)
-        return rt.runs.start(
-            name=name, version=INVESTIGATION_VERSION, input=input, trigger=trigger, kind=RunKind.INVESTIGATION
-        )
+        try:
+            return start_investigation(rt, input, actor=trigger.actor, run_trigger=trigger)
+        except AgentError as exc:
+            raise StartRejected(str(exc)) from None
 
     return create
 
 
 def _executor(rt: Any) -> Any:
-    """A served workflow keeps waiting for its approvals (decided over the API, chat or IDE) in the server."""
-    from orchestrator.runs import RunKind
+    """A served run of either kind keeps waiting for its approvals (decided over the API, chat or IDE) here."""
 
     async def execute(run: Any) -> None:
-        if run.kind is RunKind.WORKFLOW and hasattr(rt, "runner"):
-            await rt.runner.execute(run, wait_approval=True)
-        else:
-            await rt.execute(run)
+        await rt.execute(run, wait_approval=True)
 
     return execute
 
@@ -98,7 +84,7 @@ async def open_front_door(settings: Settings) -> AsyncIterator[FrontDoor]:
             store=SqliteIntakeStore(intake_db_path(settings)),
             runs=rt.runs,
             launcher=launcher,
-            router=_RouterAdapter(rt.router),
+            router=rt.router,
             approvals=rt.approvals,
             policy=rt.policy,
             audit=rt.audit,

@@ -1,7 +1,7 @@
 """Real small things for agent tests: a 2-building lab, in-process MCP servers, a real audit log and gateway.
 
-Imports name submodules (``guardrails.gateway``, ``agent.graph``...), never the top-level packages:
-pytest puts ``tests/`` on sys.path, where ``tests/agent`` would shadow the ``agent`` package itself.
+Imports name submodules (``guardrails.gateway``, ``agent.graph``...), the convention of every test folder
+named like a package (see docs/contracts.md).
 """
 
 from __future__ import annotations

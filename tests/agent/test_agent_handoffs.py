@@ -142,7 +142,9 @@ async def test_escalation_to_the_agent_can_be_switched_off(settings: Settings, l
     async with runtime(settings, lab) as rt:
         started = rt.runner.create("vlan_deploy", {"service": "app-payments"}, trigger=Trigger(source="cli", actor="t"))
         workflow = await rt.runner.execute(started.run)
-        rt.approvals.approve(workflow.waiting_on["approval_id"], approver="bob", policy=rt.policy.approvals, now=time.time())
+        rt.approvals.approve(
+            workflow.waiting_on["approval_id"], approver="bob", policy=rt.policy.approvals, now=time.time()
+        )
         workflow = await rt.runner.resume(workflow.id)
         assert workflow.failure.kind == "escalated" and workflow.links == {}
         assert rt.runs.list_runs(kind=RunKind.INVESTIGATION) == []

@@ -1,8 +1,8 @@
 """A real netorch API on a free loopback port: real intake, run, audit and approval stores.
 
-The only stand-ins are the work a run does (a tiny workflow body that records one step and can be
-told to sleep or fail) and the alert router (a rule on the alert name): both belong to the
-composition root, and these tests are about the front door.
+The only stand-in is the work a run does (a tiny body that records one step and can be told to
+sleep, fail or wait for an approval): it belongs to the composition root, and these tests are
+about the front door. Triggers are routed by the real router with the built-in rules.
 """
 
 from __future__ import annotations
@@ -27,9 +27,10 @@ from orchestrator.audit_wiring import open_audit_log
 from orchestrator.config import ApiToken, Settings
 from orchestrator.guardrails_wiring import approvals_service, settings_policy
 from orchestrator.intake import SqliteIntakeStore
-from orchestrator.intake.frontdoor import FrontDoor, Route
+from orchestrator.intake.frontdoor import FrontDoor
 from orchestrator.intake.launcher import BackgroundLauncher
-from orchestrator.runs import Run, RunService, RunStatus, SqliteRunStore
+from orchestrator.router import Router
+from orchestrator.runs import Run, RunKind, RunService, RunStatus, SqliteRunStore, Trigger
 
 TOKENS = {
     "ops": ("tok-ops-0123456789", ["operator"]),
@@ -40,14 +41,48 @@ TOKENS = {
 HMAC_SECRET = "hmac-secret-for-tests"
 
 
-class KeywordRouter:
-    """Alerts named like a known drift go to a workflow; everything else to the agent."""
+def add_approval(approvals: Any, run_id: str) -> str:
+    """A pending approval for a write of ``run_id`` to a protected core switch, as the gateway would file it."""
+    approval_id = f"apr-{run_id[-6:]}"
+    now = time.time()
+    approvals.store.add(
+        Approval(
+            id=approval_id,
+            status="pending",
+            run_id=run_id,
+            tool="launch_job",
+            args_hash="h",
+            targets=("b-core-01",),
+            requester="agent",
+            requester_kind="agent",
+            rule="protected.core",
+            reason="core switch",
+            policy_hash="p",
+            created_at=now,
+            expires_at=now + 600,
+        )
+    )
+    return approval_id
 
-    def route(self, alert: dict[str, Any]) -> Route:
-        name = alert["labels"].get("alertname", "")
-        if name == "ConfigDrift":
-            return Route("workflow", "drift_remediation", {"device": alert["labels"].get("device")})
-        return Route("investigation", f"{name} on {alert['labels'].get('device', '?')}")
+
+def park_waiting_run(door: FrontDoor, question: str = "b-acc-03 is down") -> tuple[str, str]:
+    """An investigation another process left waiting for an approval (nothing executes it here)."""
+    run = door.runs.start(
+        name=question, version="agent", input={"question": question}, trigger=Trigger(), kind=RunKind.INVESTIGATION
+    ).run
+    door.runs.transition(run.id, RunStatus.RUNNING)
+    approval_id = add_approval(door.approvals, run.id)
+    door.runs.transition(run.id, RunStatus.WAITING, waiting_on={"approval_id": approval_id})
+    return run.id, approval_id
+
+
+def wait_for_status(door: FrontDoor, run_id: str, wanted: RunStatus, seconds: float = 5.0) -> Run:
+    """The run once it has ``wanted`` status (fails the test after ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while (run := door.runs.get(run_id)).status is not wanted:
+        assert time.monotonic() < deadline, run
+        time.sleep(0.02)
+    return run
 
 
 def make_executor(runs: RunService, approvals: Any = None) -> Any:
@@ -74,25 +109,7 @@ def make_executor(runs: RunService, approvals: Any = None) -> Any:
         """Like a gateway asking for an approval: the run waits until a human decides."""
         if approvals is None:
             return
-        approval_id = f"apr-{run.id[-6:]}"
-        now = time.time()
-        approvals.store.add(
-            Approval(
-                id=approval_id,
-                status="pending",
-                run_id=run.id,
-                tool="launch_job",
-                args_hash="h",
-                targets=("b-core-01",),
-                requester="agent",
-                requester_kind="agent",
-                rule="protected.core",
-                reason="core switch",
-                policy_hash="p",
-                created_at=now,
-                expires_at=now + 600,
-            )
-        )
+        approval_id = add_approval(approvals, run.id)
         runs.transition(run.id, RunStatus.WAITING, waiting_on={"approval_id": approval_id})
         while True:  # the approval store is the channel: a decision may come from another process
             found = approvals.store.get(approval_id)
@@ -137,17 +154,14 @@ def build_door(settings: Settings) -> tuple[FrontDoor, BackgroundLauncher]:
     audit = open_audit_log(settings)
     runs = RunService(SqliteRunStore(settings.home_path / "runs.db"), audit)
     approvals = approvals_service(settings, audit=audit)
-    launcher = BackgroundLauncher(
-        runs,
-        make_executor(runs, approvals),
-        {"compliance_scan": "1.0.0", "vlan_deploy": "1.0.0", "drift_remediation": "1.0.0"},
-    )
+    versions = {"compliance_scan": "1.0.0", "vlan_deploy": "1.0.0", "drift_remediation": "1.0.0"}
+    launcher = BackgroundLauncher(runs, make_executor(runs, approvals), versions)
     door = FrontDoor(
         settings=settings,
         store=SqliteIntakeStore(settings.home_path / "intake.db"),
         runs=runs,
         launcher=launcher,
-        router=KeywordRouter(),
+        router=Router.load(workflows=versions),
         approvals=approvals,
         policy=settings_policy(settings),
         audit=audit,

@@ -99,3 +99,29 @@ def test_alertmanager_webhook_starts_an_agent_investigation(home: Path) -> None:
         done = wait_status(url, run_id, {"succeeded", "failed"})
         assert done["run"]["kind"] == "investigation" and done["run"]["status"] == "succeeded", done["run"]
         assert done["run"]["outcome"]["finding"]["affected"]
+
+
+def test_an_investigation_left_waiting_resumes_in_the_server_once_approved(home: Path) -> None:
+    from orchestrator.agent_wiring import start_investigation
+    from orchestrator.runtime import open_runtime
+
+    port = "FortyGigabitEthernet1/0/1"
+
+    async def ask_from_another_process() -> tuple[str, str]:
+        settings = secured_settings(home)
+        settings.lab.time_factor = 0.0
+        async with open_runtime(settings) as rt:
+            rt.lab.inject("admin_down", device="core-01", interface=port)
+            run = start_investigation(rt, {"question": f"why is {port} on core-01 down?"}, actor="cli").run
+            run = await rt.execute(run)
+            return run.id, run.waiting_on["approval_id"]
+
+    run_id, approval_id = asyncio.run(ask_from_another_process())
+    with serve_runtime(home) as (url, _):
+        assert wait_status(url, run_id, {"waiting"})["run"]["kind"] == "investigation"
+        with client(url, "boss") as c:
+            assert c.post(f"/v1/approvals/{approval_id}", json={"decision": "approve"}).status_code == 200
+        done = wait_status(url, run_id, {"succeeded", "failed"})
+    finding = done["run"]["outcome"]["finding"]
+    assert done["run"]["status"] == "succeeded" and finding["actions"][0]["approval_id"] == approval_id
+    assert finding["verification"]["status"] == "passed"

@@ -42,7 +42,7 @@ def test_same_firing_payload_three_times_starts_one_run(server: Server) -> None:
     run_ids = {a.json()["items"][0]["run_id"] for a in answers}
     assert len(run_ids) == 1 and None not in run_ids
     [run] = runs(server)
-    assert run["kind"] == "investigation" and run["name"] == "InterfaceDown on sw1"
+    assert run["kind"] == "investigation" and run["name"] == "InterfaceDown on sw1 Gi1/0/1"
     assert run["trigger"]["event_id"] == "669336a1f64ca8b0"
     assert run["input"]["alert"]["labels"]["interface"] == "Gi1/0/1"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_harness import build_door
+from api_harness import build_door, park_waiting_run
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
@@ -20,6 +20,7 @@ from guardrails.approval import Approval
 from orchestrator.config import Settings
 from orchestrator.intake.frontdoor import FrontDoor
 from orchestrator.mcp_orchestrator import build_orchestrator_server
+from orchestrator.runs import RunStatus
 
 
 def harness(home: Path, **api: Any) -> tuple[Any, FrontDoor]:
@@ -120,6 +121,20 @@ async def test_approve_only_where_the_ide_channel_may(home: Path, monkeypatch: p
         # The approval rules still apply on this channel: nobody approves their own request.
         own = await error(client, "approve", approval_id="apr-2")
         assert own == "[denied_by_policy] four-eyes: 'dana' requested approval 'apr-2' and cannot approve it"
+
+
+async def test_an_ide_approval_resumes_the_waiting_run(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NETORCH_USER", "dana")
+    server, door = harness(home, ide_may_approve=True)
+    run_id, approval_id = park_waiting_run(door)
+    async with Client(server) as client:
+        granted = await call(client, "approve", approval_id=approval_id)
+        assert granted["approval"]["status"] == "approved"
+        for _ in range(250):
+            if door.runs.get(run_id).status is RunStatus.SUCCEEDED:
+                break
+            await asyncio.sleep(0.02)
+    assert door.runs.get(run_id).status is RunStatus.SUCCEEDED
 
 
 async def test_netorch_mcp_orchestrator_over_stdio_on_the_real_runtime(home: Path) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-_ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(_ROOT), str(_ROOT / "tests" / "api")]
+# Run as a script (python tests/chat/chat_app.py HOME), so the repository root is not on sys.path yet.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from api_harness import build_door  # noqa: E402
-from rich.console import Console  # noqa: E402
+from rich.console import Console
 
-from orchestrator.chat import BackgroundLoop, ChatSession, tty_reader  # noqa: E402
-from orchestrator.config import Settings  # noqa: E402
+from orchestrator.chat import BackgroundLoop, ChatSession, tty_reader
+from orchestrator.config import Settings
+from tests.api.api_harness import build_door
 
 
 def main() -> int:

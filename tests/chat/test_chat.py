@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_harness import build_door
 from rich.console import Console
 
 from orchestrator.chat import BackgroundLoop, ChatSession, parse_line, script_reader
 from orchestrator.config import Settings
+from tests.api.api_harness import build_door
 
 
 @pytest.mark.parametrize(
@@ -148,3 +148,22 @@ def test_in_a_real_terminal_under_tmux(home: Path) -> None:
     assert (home / "chat_history").read_text().splitlines()[-2:] == ["/runs", "/exit"] or "/runs" in (
         home / "chat_history"
     ).read_text()
+
+
+def test_chat_approve_resumes_a_run_waiting_elsewhere(home: Path) -> None:
+    from orchestrator.runs import RunStatus
+    from tests.api.api_harness import park_waiting_run, wait_for_status
+
+    chat = Chat(home, [])
+    run_id, approval_id = park_waiting_run(chat.door)
+    lines = iter([f"/approve {approval_id}"])
+
+    def read(prompt: str) -> str:
+        line = next(lines, None)
+        if line is None:  # leave only once the resumed run has ended (or fail after a few seconds)
+            wait_for_status(chat.door, run_id, RunStatus.SUCCEEDED)
+            raise EOFError
+        return line
+
+    chat.session.read = read
+    assert f"approved {approval_id} by dana" in chat.run()

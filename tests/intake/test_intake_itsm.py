@@ -26,10 +26,15 @@ def test_approved_change_starts_vlan_deploy_with_its_variables() -> None:
     assert event.number == "CHG0040012"
 
 
-def test_other_states_are_recorded_but_ignored() -> None:
+def test_other_states_are_recorded_for_the_router_to_decide() -> None:
     _, item = parse_itsm({**APPROVED, "state": "Scheduled"})
-    assert item.kind == "change_ignored"
+    assert item.kind == "change" and item.request["state"] == "scheduled"
     assert item.dedup_key == "CHG0040012:scheduled"
+
+
+def test_an_event_may_name_its_workflow() -> None:
+    _, item = parse_itsm({**APPROVED, "workflow": "compliance_scan"})
+    assert item.request["workflow"] == "compliance_scan"
 
 
 @pytest.mark.parametrize(

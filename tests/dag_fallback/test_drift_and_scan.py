@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dagf_stack import kinds, launches, stack
 
-from orchestrator.runs import RunStatus, Trigger
+from orchestrator.runs import RunKind, RunStatus, Trigger
 
 
 async def drift(rt, device: str):
@@ -42,6 +42,12 @@ async def test_drift_that_persists_escalates(tmp_path: Path) -> None:
         recheck = {d.device: d for d in rt.runs.devices(run.id, step="recheck")}
         assert recheck["b-acc-01"].attempts == 3
         assert "run.escalated" in kinds(rt, run.id)
+        # The fix did not hold and the workflow has no branch for why: the agent takes the case over.
+        investigation = rt.runs.get(run.links["investigation"])
+        assert investigation.parent_id == run.id and investigation.kind is RunKind.INVESTIGATION
+        assert investigation.trigger.dedup_key == f"escalation:{run.id}:recheck"
+        assert investigation.input["workflow"]["devices"] == ["b-acc-01"]
+        assert not investigation.active and "run.escalated_to_agent" in kinds(rt, run.id)
 
 
 async def test_intent_unavailable_never_restores_from_stale_intent(tmp_path: Path) -> None:

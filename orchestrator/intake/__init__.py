@@ -2,7 +2,7 @@
 committed to the intake store before it is acknowledged, deduplicated by its key, then started."""
 
 from orchestrator.intake.alertmanager import ALERTMANAGER, AlertBatch, AlertmanagerPayload, parse_alertmanager
-from orchestrator.intake.dispatcher import IntakeDispatcher, Starter, StartRejected, Submitted
+from orchestrator.intake.dispatcher import Ignored, IntakeDispatcher, Starter, StartRejected, Submitted
 from orchestrator.intake.errors import IdempotencyConflict, IntakeError, IntakeStorageError, PayloadError
 from orchestrator.intake.itsm import ITSM, ChangeEvent, parse_itsm
 from orchestrator.intake.store import AcceptOutcome, IntakeItem, IntakeRow, IntakeStore, SqliteIntakeStore
@@ -15,6 +15,7 @@ __all__ = [
     "AlertmanagerPayload",
     "ChangeEvent",
     "IdempotencyConflict",
+    "Ignored",
     "IntakeDispatcher",
     "IntakeError",
     "IntakeItem",

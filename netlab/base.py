@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from netlab.cache import MAX_DEVICES, DocCache
+from netlab.cache import MAX_DEVICES, DocCache, intent_docs
 from netlab.configmodel import (
     Model,
     apply_delta,
@@ -24,6 +24,7 @@ from netlab.configmodel import (
 from netlab.errors import IntentUnavailable, UnknownDevice
 from netlab.groupcommit import GroupCommit
 from netlab.names import resolve_interface
+from netlab.pending import PendingWrites
 from netlab.state import DeviceView, interface_records, statuses
 from netlab.store import Store, dumps, loads
 from netlab.syslog import EventSpec, IfStatus, transitions
@@ -43,11 +44,11 @@ class LabBase:
         self._store = store
         self._time_factor = time_factor
         self._clock = clock or time.time
-        self._intent_cache: dict[str, dict[str, Any]] = {}
-        self._baseline_cache: dict[str, Model] = {}
-        self._names_cache: list[str] | None = None
+        self._shared = intent_docs(None)
         self._lab_id: str | None = None
         self._cache = DocCache()
+        # Set while a batch of changes runs (ops_exec): their rows are queued, then written together.
+        self._pending: PendingWrites | None = None
         # One group commit per event loop that applies changes through this handle (ops_api).
         self._committers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, GroupCommit] = (
             weakref.WeakKeyDictionary()
@@ -70,12 +71,10 @@ class LabBase:
         if cache.meta is not None:
             return cache.meta
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-        # Another process may re-initialise the lab: drop cached intent when the lab id changes.
+        # Another process may re-initialise the lab: its intent documents change with its id.
         if meta.get("lab_id") != self._lab_id:
-            self._intent_cache.clear()
-            self._baseline_cache.clear()
-            self._names_cache = None
             self._lab_id = meta.get("lab_id")
+            self._shared = intent_docs(self._lab_id)
         cache.meta = meta
         return meta
 
@@ -86,24 +85,26 @@ class LabBase:
             raise IntentUnavailable(f"source of truth unavailable: HTTP 503 from the intent store (fault f{row[0]})")
 
     def _intent(self, db: sqlite3.Connection, name: str) -> dict[str, Any]:
-        """A device's intent document (immutable after init, so cached)."""
-        doc = self._intent_cache.get(name)
+        """A device's intent document (immutable after init, so cached and shared by lab id)."""
+        intents = self._shared.intents
+        doc = intents.get(name)
         if doc is None:
             row = db.execute("SELECT doc FROM intent_device WHERE name = ?", (name,)).fetchone()
             if row is None:
                 raise UnknownDevice(f"unknown device '{name}' (not in the source of truth)")
             doc = loads(row[0])
-            if len(self._intent_cache) > 20_000:
-                self._intent_cache.clear()
-                self._baseline_cache.clear()
-            self._intent_cache[name] = doc
+            if len(intents) >= MAX_DEVICES:
+                intents.clear()
+                self._shared.baselines.clear()
+            intents[name] = doc
         return doc
 
     def _baseline(self, name: str, intent: dict[str, Any]) -> Model:
         """The as-deployed configuration, shared read-only: every change works on a copy_model()."""
-        model = self._baseline_cache.get(name)
+        baselines = self._shared.baselines
+        model = baselines.get(name)
         if model is None:
-            model = self._baseline_cache[name] = baseline_model(intent)
+            model = baselines[name] = baseline_model(intent)
         return model
 
     def _stored_model(self, name: str, intent: dict[str, Any], text: str | None) -> Model:
@@ -114,9 +115,10 @@ class LabBase:
     def _names(self, db: sqlite3.Connection) -> list[str]:
         """Every device name in topology order (the inventory never changes after init)."""
         self._meta(db)
-        if self._names_cache is None:
-            self._names_cache = [r[0] for r in db.execute("SELECT name FROM intent_device ORDER BY ord")]
-        return self._names_cache
+        shared = self._shared
+        if shared.names is None:
+            shared.names = [r[0] for r in db.execute("SELECT name FROM intent_device ORDER BY ord")]
+        return shared.names
 
     def _resolve(self, db: sqlite3.Connection, device: str, interface: str) -> str:
         return resolve_interface(self._intent(db, device), interface)
@@ -127,6 +129,7 @@ class LabBase:
         view = cache.views.get(name)
         if view is not None:
             return view
+        self._flush_pending(db)
         intent = self._intent(db, name)
         row = db.execute(
             "SELECT s.state, s.version, s.latency_ms, s.missing_vlans, s.drift, c.running"
@@ -143,10 +146,16 @@ class LabBase:
         at = self._now() if now is None else now
         world = cache.world
         if world is None:
+            self._flush_pending(db)
             world = cache.world = load_world(db, at)
         elif world.now != at:
             world = cache.world = replace(world, now=at)
         return world
+
+    def _flush_pending(self, db: sqlite3.Connection) -> None:
+        """Write the rows queued by the running batch, so that a read in its transaction sees them."""
+        if self._pending is not None:
+            self._pending.flush(db)
 
     def _world_changed(self) -> None:
         """Faults or shut cabled links were written: the next _world() reads them again."""
@@ -225,25 +234,16 @@ class LabBase:
         version = view.version + 1
         text = dumps(model_delta(self._baseline(view.name, view.intent), new))
         missing, drift = compliance_flags(new, self._intended(db, view.intent))
-        db.execute("INSERT OR REPLACE INTO device_config (name, running) VALUES (?, ?)", (view.name, text))
+        rows = self._pending or PendingWrites()
+        rows.configs.append((view.name, text))
+        shut = shut_links(new, view.intent) if links_may_change else None
         flags = (dumps(missing) if missing else None, int(drift))
+        rows.states.append((version, *flags, links_may_change, dumps(shut) if shut else None, view.name))
+        rows.versions.append((view.name, version, now, author, op, note, key, text))
+        if rows is not self._pending:
+            rows.flush(db)
         if links_may_change:
-            shut = shut_links(new, view.intent)
-            db.execute(
-                "UPDATE device_state SET version = ?, shut_links = ?, missing_vlans = ?, drift = ? WHERE name = ?",
-                (version, dumps(shut) if shut else None, *flags, view.name),
-            )
             self._world_changed()
-        else:
-            db.execute(
-                "UPDATE device_state SET version = ?, missing_vlans = ?, drift = ? WHERE name = ?",
-                (version, *flags, view.name),
-            )
-        db.execute(
-            "INSERT INTO config_version (device, version, ts, author, op, note, idem_key, config)"
-            " VALUES (?,?,?,?,?,?,?,?)",
-            (view.name, version, now, author, op, note, key, text),
-        )
         view.running, view.version, view.missing_vlans, view.drift = new, version, missing, drift
         return version
 
@@ -266,10 +266,10 @@ class LabBase:
         # A device that does not answer cannot deliver its syslog either.
         if not specs or (world is not None and device in world.unreachable):
             return
-        db.executemany(
-            "INSERT INTO event (ts, device, interface, severity, mnemonic, message, fault_id) VALUES (?,?,?,?,?,?,?)",
-            [(now, device, s.interface, s.severity, s.mnemonic, s.message, fault_id) for s in specs],
-        )
+        rows = self._pending or PendingWrites()
+        rows.events.extend((now, device, s.interface, s.severity, s.mnemonic, s.message, fault_id) for s in specs)
+        if rows is not self._pending:
+            rows.flush(db)
 
     def _save_fault(self, db: sqlite3.Connection, fault: FaultRow) -> None:
         db.execute(

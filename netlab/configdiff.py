@@ -17,7 +17,7 @@ from bisect import bisect_right
 from typing import Any
 
 from netlab.configmodel import Model
-from netlab.diff import Opcode, grouped, hunk_range, opcodes
+from netlab.diff import Opcode, hunk_range, opcodes
 from netlab.render import (
     FOOTER_SIZE,
     footer_lines,
@@ -32,6 +32,7 @@ from netlab.render import (
 __all__ = ["config_diff", "renders_differently"]
 
 _HEADER_FIELDS = ("hostname", "platform", "model", "os_version")
+_HEADER_SIZE = {True: 8, False: 6}  # lines header_lines() renders, for IOS-XE (True) and EOS
 
 
 def renders_differently(before: Model, after: Model) -> bool:
@@ -93,12 +94,15 @@ _Block = tuple[str, Any, Any, int]
 
 
 class _File:
-    """One side of the diff: its blocks in order and their first lines, rendered on demand."""
+    """One side of the diff: its blocks in order and their first lines, rendered on demand.
 
-    def __init__(self, model: Model, base: _Base, cuts: list[int]) -> None:
-        self.model, self.base, self.ios = model, base, base.ios
-        header = header_lines(model)
-        blocks: list[_Block] = [("h", None, header, len(header))]
+    ``memo`` is shared by both sides of one diff: interface blocks rendered once per diff, by the
+    identity of their dict (most are the very same dicts on both sides).
+    """
+
+    def __init__(self, model: Model, base: _Base, cuts: list[int], memo: dict[int, list[str]]) -> None:
+        self.model, self.base, self.ios, self.memo = model, base, base.ios, memo
+        blocks: list[_Block] = [("h", None, model, _HEADER_SIZE[base.ios])]
         blocks.extend(("v", vid, name, 3) for vid, name in model["vlans"].items())
         self.first_if = len(blocks)
         ifaces = model["interfaces"]
@@ -117,9 +121,17 @@ class _File:
         blocks.extend(("x", line, line, 1) for line in model["extra"])
         blocks.append(("f", None, None, FOOTER_SIZE))
         self.blocks = blocks
-        self.starts = [0]
+        starts = [0]
         for block in blocks:
-            self.starts.append(self.starts[-1] + block[3])
+            starts.append(starts[-1] + block[3])
+        self.starts = starts
+
+    def interface(self, name: str, iface: dict[str, Any]) -> list[str]:
+        """An interface block's lines, rendered at most once per diff."""
+        lines = self.memo.get(id(iface))
+        if lines is None:
+            lines = self.memo[id(iface)] = interface_lines(self.ios, name, iface)
+        return lines
 
     def block_lines(self, index: int, start: int = 0, stop: int | None = None) -> list[str]:
         """Lines [start, stop) of one block."""
@@ -130,20 +142,20 @@ class _File:
             pos, end = base.prefix[key] + start, base.prefix[key] + stop  # lines of the interface section
             i = bisect_right(base.prefix, pos) - 1
             while pos < end:
-                lines = interface_lines(self.ios, base.names[i], base.ifaces[i])
+                lines = self.interface(base.names[i], base.ifaces[i])
                 take = lines[pos - base.prefix[i] : end - base.prefix[i]]
                 out.extend(take)
                 pos += len(take)
                 i += 1
             return out
         if kind == "i":
-            lines = interface_lines(self.ios, key, payload)
+            lines = self.interface(key, payload)
         elif kind == "v":
             lines = vlan_lines(self.ios, key, payload)
         elif kind == "x":
             lines = [payload]
         elif kind == "h":
-            lines = payload
+            lines = header_lines(payload)
         else:
             lines = mgmt_lines(self.model) if kind == "m" else footer_lines(self.model)
         return lines[start:stop]
@@ -166,8 +178,10 @@ def _same(a: _File, b: _File, i: int, j: int) -> bool:
     kind, key, pa, _ = a.blocks[i]
     pb = b.blocks[j][2]
     if kind == "i":
-        return pa is pb or interface_lines(a.ios, key, pa) == interface_lines(b.ios, key, pb)
-    if kind in ("v", "h", "m"):
+        return pa is pb or a.interface(key, pa) == b.interface(key, pb)
+    if kind == "h":
+        return all(pa[field] == pb[field] for field in _HEADER_FIELDS)
+    if kind in ("v", "m"):
         return bool(pa == pb)
     if kind == "f":
         return a.model["platform"] == b.model["platform"]
@@ -188,33 +202,50 @@ def _block_opcodes(a: _File, b: _File) -> list[Opcode]:
     return out
 
 
-def _line_opcodes(a: _File, b: _File) -> list[Opcode]:
-    """Line-level opcodes (as difflib's get_opcodes, merged), computed block by block."""
-    out: list[Opcode] = []
+# A change: lines [i1, i2) of the old file become lines [j1, j2) of the new one.
+_Edit = tuple[int, int, int, int, list[str], list[str]]
 
-    def emit(tag: str, i1: int, i2: int, j1: int, j2: int) -> None:
-        if i1 == i2 and j1 == j2:
-            return
-        if tag == "equal" and out and out[-1][0] == "equal":
-            out[-1] = ("equal", out[-1][1], i2, out[-1][3], j2)
-        else:
-            out.append((tag, i1, i2, j1, j2))
 
+def _edits(a: _File, b: _File) -> list[_Edit]:
+    """Every changed range, in order, with its old and new lines (only differing blocks are rendered)."""
+    out: list[_Edit] = []
     sa, sb = a.starts, b.starts
     for tag, i1, i2, j1, j2 in _block_opcodes(a, b):
         if tag != "equal":
-            emit(tag, sa[i1], sa[i2], sb[j1], sb[j2])
+            out.append((sa[i1], sa[i2], sb[j1], sb[j2], a.lines(sa[i1], sa[i2]), b.lines(sb[j1], sb[j2])))
             continue
-        run_i, run_j = i1, j1  # start of the current run of identical blocks
         for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
             if _same(a, b, i, j):
                 continue
-            emit("equal", sa[run_i], sa[i], sb[run_j], sb[j])
-            for t, x1, x2, y1, y2 in opcodes(a.block_lines(i), b.block_lines(j)):
-                emit(t, sa[i] + x1, sa[i] + x2, sb[j] + y1, sb[j] + y2)
-            run_i, run_j = i + 1, j + 1
-        emit("equal", sa[run_i], sa[i2], sb[run_j], sb[j2])
+            old, new = a.block_lines(i), b.block_lines(j)
+            for t, x1, x2, y1, y2 in opcodes(old, new):
+                if t != "equal":
+                    out.append((sa[i] + x1, sa[i] + x2, sb[j] + y1, sb[j] + y2, old[x1:x2], new[y1:y2]))
     return out
+
+
+def _unified(a: _File, edits: list[_Edit], fromfile: str, tofile: str, n: int = 3) -> str:
+    """The unified diff of the edits, grouped into hunks as difflib groups them (n lines of context)."""
+    out = [f"--- {fromfile}", f"+++ {tofile}"]
+    end_a = a.starts[-1]
+    k = 0
+    while k < len(edits):
+        m = k  # edits separated by at most 2n unchanged lines share a hunk
+        while m + 1 < len(edits) and edits[m + 1][0] - edits[m][1] <= 2 * n:
+            m += 1
+        first, last = edits[k], edits[m]
+        start, stop = max(0, first[0] - n), min(end_a, last[1] + n)
+        b_start, b_stop = first[2] - (first[0] - start), last[3] + (stop - last[1])
+        out.append(f"@@ -{hunk_range(start, stop)} +{hunk_range(b_start, b_stop)} @@")
+        at = start
+        for i1, i2, _, _, minus, plus in edits[k : m + 1]:
+            out += [" " + line for line in a.lines(at, i1)]
+            out += ["-" + line for line in minus]
+            out += ["+" + line for line in plus]
+            at = i2
+        out += [" " + line for line in a.lines(at, stop)]
+        k = m + 1
+    return "\n".join(out) + "\n"
 
 
 def _cuts(base: _Base, before: Model, after: Model) -> list[int] | None:
@@ -254,17 +285,7 @@ def config_diff(before: Model, after: Model, *, fromfile: str, tofile: str, base
                 render(before).splitlines(), render(after).splitlines(), fromfile, tofile, lineterm=""
             )
         )
-    a, b = _File(before, layout, cuts), _File(after, layout, cuts)
-    out = [f"--- {fromfile}", f"+++ {tofile}"]
-    for group in grouped(_line_opcodes(a, b)):
-        first, last = group[0], group[-1]
-        out.append(f"@@ -{hunk_range(first[1], last[2])} +{hunk_range(first[3], last[4])} @@")
-        for tag, i1, i2, j1, j2 in group:
-            if tag == "equal":
-                out.extend(" " + line for line in a.lines(i1, i2))
-                continue
-            if tag in ("replace", "delete"):
-                out.extend("-" + line for line in a.lines(i1, i2))
-            if tag in ("replace", "insert"):
-                out.extend("+" + line for line in b.lines(j1, j2))
-    return "\n".join(out) + "\n"
+    memo: dict[int, list[str]] = {}
+    a, b = _File(before, layout, cuts, memo), _File(after, layout, cuts, memo)
+    edits = _edits(a, b)
+    return _unified(a, edits, fromfile, tofile) if edits else ""

@@ -1,10 +1,14 @@
 """Group commit: the device changes of many asyncio tasks share write transactions.
 
-One transaction per device change spends more on BEGIN/COMMIT, cache checks and a thread hop than
-on the change. Here, changes that become ready while a commit is running wait for it to end and
-then go together, at most ``max_batch`` per transaction — so an idle lab commits a lone change at
-once, and a busy one batches as many as arrive. Bounding the batch keeps the wait short for the
-first changes of a burst (200 devices waking together) and lets later bursts spread out.
+One transaction per device change spends more on BEGIN/COMMIT and cache checks than on the change.
+Here, changes that become ready while a commit is running wait for it to end and then go together,
+at most ``max_batch`` per transaction — so an idle lab commits a lone change at once, and a busy
+one batches as many as arrive. A small bound keeps each device's wait short: 200 devices waking
+together leave in cohorts of a few milliseconds, and stay spread out from then on.
+
+A batch runs on the event loop when the lab is free (a millisecond or two of work), because a
+worker thread would have to win the GIL back from the loop between every SQLite call; when another
+thread or process holds the lab, it waits in a worker thread instead, never on the loop.
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ from collections.abc import Callable, Sequence
 from netlab.changes import Prepared
 from netlab.errors import LabError
 from netlab.models import OpResult
+from netlab.store import WouldBlock
 
 __all__ = ["DEFAULT_MAX_BATCH", "GroupCommit"]
 
-DEFAULT_MAX_BATCH = 32
+DEFAULT_MAX_BATCH = 8
 
-CommitFn = Callable[[Sequence[Prepared]], list[OpResult | LabError]]
+CommitFn = Callable[[Sequence[Prepared], bool], list[OpResult | LabError]]  # (items, wait)
 
 
 class GroupCommit:
@@ -51,8 +56,12 @@ class GroupCommit:
             while self._pending:
                 take = min(len(self._pending), self._max_batch)
                 batch = [self._pending.popleft() for _ in range(take)]
+                items = [item for item, _ in batch]
                 try:
-                    outcomes = await asyncio.to_thread(self._commit, [item for item, _ in batch])
+                    try:
+                        outcomes = self._commit(items, False)
+                    except WouldBlock:
+                        outcomes = await asyncio.to_thread(self._commit, items, True)
                 except Exception as exc:  # the whole transaction rolled back: every change in it failed
                     for _, future in batch:
                         if not future.done():
@@ -71,5 +80,6 @@ class GroupCommit:
                         future.set_exception(outcome)
                     else:
                         future.set_result(outcome)
+                await asyncio.sleep(0)  # let the tasks just woken run before the next batch
         finally:
             self._drainer = None

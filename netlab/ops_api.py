@@ -108,7 +108,7 @@ class OpsMixin(ExecMixin):
         items, delay = self._prepare_batch(op, devices, params, idempotency_key, dry_run)
         if delay > 0:
             time.sleep(delay)
-        return _as_results(items, self._commit_many(items))
+        return self.commit(items)
 
     async def apply_batch_async(
         self,
@@ -123,7 +123,7 @@ class OpsMixin(ExecMixin):
         items, delay = await asyncio.to_thread(self._prepare_batch, op, devices, params, idempotency_key, dry_run)
         if delay > 0:
             await asyncio.sleep(delay)
-        return _as_results(items, await asyncio.to_thread(self._commit_many, items))
+        return await asyncio.to_thread(self.commit, items)
 
     def prepare(self, changes: Sequence[Change]) -> list[Prepared]:
         """Check many changes in one read: normalised parameters, replays of used keys, latency to wait.
@@ -151,6 +151,13 @@ class OpsMixin(ExecMixin):
                 delay = self._latency_of(device, own_ms, world, default_ms)
                 out.append(Prepared(change._replace(params=clean), delay))
         return out
+
+    def commit(self, items: Sequence[Prepared]) -> list[OpResult]:
+        """Commit prepared changes in one transaction, now (their delays are the caller's business).
+
+        An invalid change is that device's permanent failure, a replayed one its recorded result.
+        """
+        return _as_results(items, self._commit_many(items))
 
     async def commit_async(self, item: Prepared) -> OpResult:
         """Commit a prepared change (after its delay) together with the other tasks' ready changes.

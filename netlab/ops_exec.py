@@ -26,6 +26,7 @@ from netlab.errors import BadParameter, LabError
 from netlab.faultconfig import CONFIG_FAULTS, config_fault_holds
 from netlab.models import OpResult
 from netlab.operations import apply_to_model
+from netlab.pending import PendingWrites
 from netlab.state import DeviceView, interface_records
 from netlab.store import dumps, loads
 from netlab.syslog import EventSpec, config_change, flap_burst, rollback_confirm_expired
@@ -40,42 +41,57 @@ _KEYS_PER_QUERY = 500  # below SQLite's limit on bound parameters
 class ExecMixin(LabBase):
     """Apply prepared changes, many per transaction."""
 
-    def _commit_many(self, items: Sequence[Prepared]) -> list[OpResult | LabError]:
-        """Apply every ready change in one write transaction; a bad change is its own LabError."""
+    def _commit_many(self, items: Sequence[Prepared], wait: bool = True) -> list[OpResult | LabError]:
+        """Apply every ready change in one write transaction; a bad change is its own LabError.
+
+        ``wait=False`` raises store.WouldBlock rather than wait for the lab (see GroupCommit).
+        """
         out: list[OpResult | LabError] = []
-        with self._store.write(keeps_caches=True) as db:
+        with self._store.write(keeps_caches=True, wait=wait) as db:
             self._meta(db)
             now = self._now()
-            keys = [p.change.idempotency_key for p in items if p.ready and p.change.idempotency_key]
-            recorded = self._recorded(db, keys)
-            used: set[str] = set()
-            for item in items:
-                if item.error is not None:
-                    out.append(item.error)
-                    continue
-                if item.result is not None:
-                    out.append(item.result)
-                    continue
-                op, device, params, key, dry_run = item.change
-                clean = params or {}
-                try:
-                    if key:
-                        # Another process may have applied it since it was prepared, or an earlier
-                        # change of this batch (the batch's lookup is stale for keys it wrote).
-                        row = self._recorded(db, [key]).get(key) if key in used else recorded.get(key)
-                        if row is not None:
-                            out.append(self._replayed(key, op, device, clean, row))
-                            continue
-                        used.add(key)
-                    out.append(self._execute(db, op, device, clean, key, dry_run, now))
-                except LabError as exc:
-                    out.append(exc)
+            self._pending = PendingWrites()
+            try:
+                self._run_batch(db, items, now, out)
+                self._flush_pending(db)
+            finally:
+                self._pending = None
         return out
+
+    def _run_batch(
+        self, db: sqlite3.Connection, items: Sequence[Prepared], now: float, out: list[OpResult | LabError]
+    ) -> None:
+        """Each item's outcome, appended to ``out`` in order (inside the batch's transaction)."""
+        keys = [p.change.idempotency_key for p in items if p.ready and p.change.idempotency_key]
+        recorded = self._recorded(db, keys)
+        used: set[str] = set()
+        for item in items:
+            if item.error is not None:
+                out.append(item.error)
+                continue
+            if item.result is not None:
+                out.append(item.result)
+                continue
+            op, device, params, key, dry_run = item.change
+            clean = params or {}
+            try:
+                if key:
+                    # Another process may have applied it since it was prepared, or an earlier
+                    # change of this batch (the batch's lookup is stale for keys it wrote).
+                    row = self._recorded(db, [key]).get(key) if key in used else recorded.get(key)
+                    if row is not None:
+                        out.append(self._replayed(key, op, device, clean, row))
+                        continue
+                    used.add(key)
+                out.append(self._execute(db, op, device, clean, key, dry_run, now))
+            except LabError as exc:
+                out.append(exc)
 
     # --- idempotency records -----------------------------------------------------------------------
 
     def _recorded(self, db: sqlite3.Connection, keys: Sequence[str]) -> dict[str, tuple[Any, ...]]:
         """Recorded results by key: (device, op, params, result)."""
+        self._flush_pending(db)
         found: dict[str, tuple[Any, ...]] = {}
         for start in range(0, len(keys), _KEYS_PER_QUERY):
             chunk = keys[start : start + _KEYS_PER_QUERY]
@@ -126,10 +142,10 @@ class ExecMixin(LabBase):
         # an acknowledged change rolled back by the device) keeps the text, which is short or rare.
         extra = {"diff_of": list(span)} if span else {"diff": done.diff}
         text = text[:-1] + "," + dumps(extra)[1:]
-        db.execute(
-            "INSERT INTO idempotency (key, device, op, params, result, ts) VALUES (?,?,?,?,?,?)",
-            (key, done.device, done.op, dumps(done.params), text, now),
-        )
+        rows = self._pending or PendingWrites()
+        rows.keys.append((key, done.device, done.op, dumps(done.params), text, now))
+        if rows is not self._pending:
+            rows.flush(db)
 
     # --- one change ------------------------------------------------------------------------------
 
@@ -175,6 +191,7 @@ class ExecMixin(LabBase):
             intended = self._intended(db, view.intent)
         version_model: Model | None = None
         if op == "rollback_config":
+            self._flush_pending(db)
             row = db.execute(
                 "SELECT config FROM config_version WHERE device = ? AND version = ?", (device, params["version"])
             ).fetchone()

@@ -51,6 +51,12 @@ def short_name(interface: str) -> str:
 
 def vlan_ranges(vids: list[int]) -> str:
     """[10, 11, 12, 20] -> '10-12,20' (how both vendors print allowed-VLAN lists)."""
+    # A VLAN change gives every trunk of a device the same list: 190 on a big distribution switch.
+    return _ranges(tuple(vids))
+
+
+@functools.lru_cache(maxsize=4096)
+def _ranges(vids: tuple[int, ...]) -> str:
     if not vids:
         return "none"
     ordered = sorted(set(vids))

@@ -26,9 +26,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SCHEMA_VERSION", "Store", "dumps", "loads"]
+__all__ = ["SCHEMA_VERSION", "Store", "WouldBlock", "dumps", "loads"]
 
 SCHEMA_VERSION = 2
+_BUSY_TIMEOUT_MS = 30_000
 
 _TABLES = (
     "meta",
@@ -92,6 +93,10 @@ def loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+class WouldBlock(Exception):
+    """A transaction could not start without waiting (``Store.write(wait=False)``)."""
+
+
 class Store:
     """One connection to the lab database, shared by the threads of one Lab object."""
 
@@ -105,7 +110,7 @@ class Store:
         self._data_version: int | None = None
         self.generation = 0
         self._stale_at_commit = False
-        self._conn.execute("PRAGMA busy_timeout = 30000")
+        self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = NORMAL")
 
@@ -124,13 +129,16 @@ class Store:
             return version is not None and int(version[0]) == SCHEMA_VERSION
 
     @contextmanager
-    def write(self, *, keeps_caches: bool = False) -> Iterator[sqlite3.Connection]:
+    def write(self, *, keeps_caches: bool = False, wait: bool = True) -> Iterator[sqlite3.Connection]:
         """A write transaction (BEGIN IMMEDIATE): read-modify-write without lost updates.
 
         Unless the writer says it kept the Lab's caches up to date (``keeps_caches``), committing it
-        makes them stale.
+        makes them stale. ``wait=False`` raises WouldBlock instead of waiting for another thread
+        or process to finish its transaction (for callers on an event loop).
         """
-        with self._lock:
+        if not self._lock.acquire(blocking=wait):
+            raise WouldBlock("another thread of this process is using the lab")
+        try:
             if self._depth:
                 self._stale_at_commit |= not keeps_caches
                 self._depth += 1
@@ -139,7 +147,10 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
-            self._begin("BEGIN IMMEDIATE")
+            if wait:
+                self._begin("BEGIN IMMEDIATE")
+            else:
+                self._begin_now()
             self._stale_at_commit = not keeps_caches
             self._depth = 1
             try:
@@ -154,6 +165,22 @@ class Store:
                     self.generation += 1
             finally:
                 self._depth = 0
+        finally:
+            self._lock.release()
+
+    def _begin_now(self) -> None:
+        """BEGIN IMMEDIATE if no other connection holds the write lock, else WouldBlock."""
+        self._conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            self._begin("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise WouldBlock(f"another connection is writing to the lab: {exc}") from exc
+            raise
+        finally:
+            self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

@@ -7,6 +7,7 @@ import os
 import socket
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,18 +65,26 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _text(diff: str | Callable[[], str | None] | None) -> str | None:
+    return diff() if callable(diff) else diff
+
+
 def _iso(ts: float | None) -> str | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)
 class DeviceOutcome:
-    """A finished device, as the runner records it."""
+    """A finished device, as the runner records it.
+
+    ``diff`` may be a function that renders it: the runner hands the device's fork to the next
+    device at once and the text is rendered when the outcome is recorded, off the critical path.
+    """
 
     seq: int
     status: DeviceStatus
     changed: bool = False
-    diff: str | None = None
+    diff: str | Callable[[], str | None] | None = None
     error: str | None = None
     error_class: str | None = None
     replayed: bool = False
@@ -144,7 +153,7 @@ class JobStore:
                 "UPDATE job_devices SET status=?, changed=?, diff=?, error=?, error_class=?, replayed=?"
                 " WHERE job_id=? AND seq=?",
                 [
-                    (o.status, int(o.changed), o.diff, o.error, o.error_class, int(o.replayed), job_id, o.seq)
+                    (o.status, int(o.changed), _text(o.diff), o.error, o.error_class, int(o.replayed), job_id, o.seq)
                     for o in outcomes
                 ],
             )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.lowlevel
 from anyio.abc import TaskGroup
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,7 +22,7 @@ from mcp_servers.lab_errors import translate_lab_errors
 from mcp_servers.paging import PageRequest
 
 if TYPE_CHECKING:
-    from netlab import Lab
+    from netlab import Lab, OpResult
     from netlab.changes import Prepared
 
 __all__ = ["LabExecutor", "LabExecutorOptions"]
@@ -29,6 +30,7 @@ __all__ = ["LabExecutor", "LabExecutorOptions"]
 _log = logging.getLogger("mcp_servers.executor")
 
 _POLL_S = 0.1
+_RENDER_SLICE = 16  # diffs rendered between two yields to the event loop (~1-2 ms)
 
 
 class LabExecutorOptions(BaseModel):
@@ -192,7 +194,7 @@ class LabExecutor:
             with scope:
                 while True:
                     await anyio.sleep(self.options.flush_interval_s)
-                    self._flush(job_id, progress)
+                    await self._flush_async(job_id, progress)
                     if not local.cancel and self.store.cancel_requested(job_id):
                         local.cancel = True
 
@@ -222,6 +224,21 @@ class LabExecutor:
             local.done.set()
             self._local.pop(job_id, None)
 
+    async def _flush_async(self, job_id: int, progress: _Progress) -> None:
+        """_flush(), rendering the diffs a few devices at a time so that waking devices are not held up."""
+        started, progress.started = progress.started, []
+        finished, progress.finished = progress.finished, []
+        if started:
+            self.store.mark_running(job_id, started)
+        try:
+            for start in range(0, len(finished), _RENDER_SLICE):
+                for outcome in finished[start : start + _RENDER_SLICE]:
+                    if callable(outcome.diff):
+                        outcome.diff()  # renders once; the function keeps the text
+                await anyio.lowlevel.checkpoint()
+        finally:
+            self.store.record(job_id, finished)  # also when cancelled: nothing finished is lost
+
     def _flush(self, job_id: int, progress: _Progress) -> None:
         started, progress.started = progress.started, []
         finished, progress.finished = progress.finished, []
@@ -233,11 +250,12 @@ class LabExecutor:
         """Apply the template's prepared steps to one device; any failure is this device's result.
 
         Each step waits its device's latency, then joins the lab's group commit, so devices
-        finishing within the same few milliseconds share one transaction.
+        finishing within the same few milliseconds share one transaction. The diff is left for
+        the flusher to render, so that the fork starts its next device first.
         """
         changed = False
         replayed = True
-        diffs: list[str] = []
+        results: list[OpResult] = []
         for step, item in enumerate(steps):
             op = item.change.op
             try:
@@ -255,15 +273,27 @@ class LabExecutor:
                     seq=seq,
                     status="failed",
                     changed=changed,
-                    diff="".join(diffs) or None,
+                    diff=_diff_of(results) if results else None,
                     error=error,
                     error_class=result.error_class or "permanent",
                     replayed=replayed,
                 )
             changed = changed or bool(result.changed)
-            if result.diff:
-                diffs.append(result.diff if result.diff.endswith("\n") else result.diff + "\n")
-        return DeviceOutcome(seq=seq, status="ok", changed=changed, diff="".join(diffs) or None, replayed=replayed)
+            results.append(result)
+        return DeviceOutcome(seq=seq, status="ok", changed=changed, diff=_diff_of(results), replayed=replayed)
+
+
+def _diff_of(results: list[OpResult]) -> Callable[[], str | None]:
+    """The steps' diffs, one after the other, rendered on the first call."""
+    text: list[str | None] = []
+
+    def render() -> str | None:
+        if not text:
+            parts = [r.diff if r.diff.endswith("\n") else r.diff + "\n" for r in results if r.diff]
+            text.append("".join(parts) or None)
+        return text[0]
+
+    return render
 
 
 def _step_key(key: str | None, device: str, op: str | None) -> str | None:

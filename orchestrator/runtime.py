@@ -125,16 +125,24 @@ class Runtime:
         return await self.execute(self.runs.get(run_id), actor=actor, wait_approval=wait_approval, on_event=on_event)
 
     async def _await_decision(self, run: Run) -> None:
-        """Poll the approval a run waits on (with the runtime's clock) until it is decided or expires."""
+        """Poll the approval a run waits on (with the runtime's clock) until it is decided or expires (or ``wake``)."""
         approval_id = (run.waiting_on or {}).get("approval_id")
         if not approval_id:
             return
-        while True:
-            self.approvals.expire_due(self.clock.now())
-            approval = self.approvals.store.get(str(approval_id))
-            if approval is None or not approval.is_open or self.runs.get(run.id).status is not RunStatus.WAITING:
-                return
-            await self.clock.sleep(self.settings.runs.approval_poll_seconds)
+        wakeups = self.runner.wakeups
+        try:
+            while True:
+                self.approvals.expire_due(self.clock.now())
+                approval = self.approvals.store.get(str(approval_id))
+                if approval is None or not approval.is_open or self.runs.get(run.id).status is not RunStatus.WAITING:
+                    return
+                await wakeups.pause(run.id, self.clock.sleep(self.settings.runs.approval_poll_seconds))
+        finally:
+            wakeups.done(run.id)
+
+    def wake(self, run_id: str) -> bool:
+        """Tell a run waiting in this process that its approval was decided; False if none waits here."""
+        return self.runner.wakeups.wake(run_id)
 
 
 def _executor_forks(settings: Settings) -> int:

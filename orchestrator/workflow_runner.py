@@ -32,6 +32,7 @@ from orchestrator.runs import (
     StartResult,
     Trigger,
 )
+from orchestrator.runs.wakeup import Wakeups
 
 __all__ = ["UnknownWorkflow", "WorkflowRunner"]
 
@@ -70,6 +71,7 @@ class WorkflowRunner:
         self._graphs: dict[str, Any] = {}
         self.tasks: set[asyncio.Task[Run]] = set()
         self.after_end: AfterEnd | None = None
+        self.wakeups = Wakeups()
 
     @property
     def versions(self) -> dict[str, str]:
@@ -192,14 +194,20 @@ class WorkflowRunner:
                 return run
 
     async def _await_decision(self, ctx: WorkflowContext, run: Run) -> None:
-        """Poll the approval desk (with the runner's clock) until the request is decided or expires."""
+        """Poll the approval desk (with the runner's clock) until the request is decided or expires.
+
+        A decision taken in this process wakes the wait at once (``wakeups.wake``).
+        """
         approval_id = (run.waiting_on or {}).get("approval_id")
         if not approval_id or ctx.approvals is None:
             return
-        while (await ctx.approvals.status(approval_id)).open:
-            if self.runs.get(run.id).status is not RunStatus.WAITING:
-                return
-            await self.clock.sleep(self.approval_poll_s)
+        try:
+            while (await ctx.approvals.status(approval_id)).open:
+                if self.runs.get(run.id).status is not RunStatus.WAITING:
+                    return
+                await self.wakeups.pause(run.id, self.clock.sleep(self.approval_poll_s))
+        finally:
+            self.wakeups.done(run.id)
 
     def _settle(self, run_id: str, values: Mapping[str, Any], waiting: Mapping[str, Any] | None) -> Run:
         current = self.runs.get(run_id)

@@ -38,12 +38,14 @@ class BackgroundLauncher:
         *,
         investigation_version: str = "agent",
         create: Create | None = None,
+        wake: Callable[[str], bool] | None = None,
     ) -> None:
         self.runs = runs
         self._execute = execute
         self._versions = dict(versions)
         self._investigation_version = investigation_version
         self._create = create or self._store
+        self._wake = wake
         self.tasks: set[asyncio.Task[None]] = set()
 
     def workflows(self) -> Sequence[str]:
@@ -80,6 +82,8 @@ class BackgroundLauncher:
         A run executing in another process is left to it: the executor's lease refuses a second driver.
         """
         if any(t.get_name() == f"run {run_id}" for t in self.tasks):
+            if self._wake is not None:
+                self._wake(run_id)  # it waits here: let it look at its approval now, not at its next poll
             return False
         self._spawn(await asyncio.to_thread(self.runs.get, run_id))
         return True

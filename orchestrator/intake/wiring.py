@@ -77,7 +77,12 @@ async def open_front_door(settings: Settings) -> AsyncIterator[FrontDoor]:
         raise IntakeError("the composition root orchestrator/runtime.py is not available yet") from None
     async with runtime.open_runtime(settings) as rt:
         launcher = BackgroundLauncher(
-            rt.runs, _executor(rt), dict(rt.workflows), investigation_version=INVESTIGATION_VERSION, create=_creator(rt)
+            rt.runs,
+            _executor(rt),
+            dict(rt.workflows),
+            investigation_version=INVESTIGATION_VERSION,
+            create=_creator(rt),
+            wake=rt.wake,
         )
         door = FrontDoor(
             settings=settings,

@@ -23,10 +23,11 @@ FIXTURES = Path(__file__).resolve().parents[1] / "intake" / "fixtures"
 
 
 @contextlib.contextmanager
-def serve_runtime(home: Path) -> Iterator[tuple[str, Any]]:
+def serve_runtime(home: Path, *, approval_poll_seconds: float = 1.0) -> Iterator[tuple[str, Any]]:
     """`netorch serve` in a thread: open_front_door (the runtime) inside uvicorn's own loop."""
     settings = secured_settings(home)
     settings.lab.time_factor = 0.0
+    settings.runs.approval_poll_seconds = approval_poll_seconds
     port = free_port()
     ready: dict[str, Any] = {}
 
@@ -66,7 +67,8 @@ def wait_status(url: str, run_id: str, wanted: set[str], seconds: float = 20) ->
 
 
 def test_vlan_deploy_waits_for_an_approval_given_over_the_api(home: Path) -> None:
-    with serve_runtime(home) as (url, door):
+    # A poll far longer than the test may take: the decision itself wakes the run waiting in the server.
+    with serve_runtime(home, approval_poll_seconds=600) as (url, door):
         door_lab = door.settings.lab_db
         from netlab import Lab
 

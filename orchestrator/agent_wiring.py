@@ -56,6 +56,7 @@ __all__ = [
 
 AGENT_VERSION = "0.1.0"
 EARLIER_TURNS = 5
+_TURN_KEYS = ("question", "run_id", "status", "answer", "root_cause", "affected")
 # Failure kinds a workflow reports when it ends needing a human and has no branch for the cause;
 # every kind outside the documented vocabulary is unexpected too.
 ESCALATE_KINDS = frozenset({"escalated", "internal"})
@@ -213,21 +214,28 @@ def earlier_turns(rt: Runtime, turns: list[Any]) -> list[dict[str, Any]]:
     for turn in turns[-EARLIER_TURNS:]:
         if not isinstance(turn, Mapping):
             continue
-        entry = {k: v for k, v in turn.items() if k in ("question", "run_id", "status", "answer", "affected")}
-        run_id = turn.get("run_id")
-        if isinstance(run_id, str) and "answer" not in entry:
-            try:
-                run = rt.runs.get(run_id)
-            except UnknownRun:
-                run = None
-            finding = ((run.outcome if run else None) or {}).get("finding")
-            if isinstance(finding, Mapping):
-                entry["status"] = run.status.value if run else entry.get("status")
-                entry["answer"] = str(finding.get("summary", ""))[:600]
-                entry["root_cause"] = finding.get("root_cause")
-                entry["affected"] = [dict(a) for a in finding.get("affected") or [] if isinstance(a, Mapping)]
+        entry = {k: v for k, v in turn.items() if k in _TURN_KEYS}
+        if isinstance(turn.get("run_id"), str) and "answer" not in entry:
+            entry |= _answer_of(rt, turn["run_id"])
         shown.append(entry)
     return shown
+
+
+def _answer_of(rt: Runtime, run_id: str) -> dict[str, Any]:
+    """What an earlier turn's run concluded (its Finding, provisional while it waits); empty if nothing yet."""
+    try:
+        run = rt.runs.get(run_id)
+    except UnknownRun:
+        return {}
+    finding = (run.outcome or {}).get("finding")
+    if not isinstance(finding, Mapping):
+        return {"status": run.status.value}
+    return {
+        "status": run.status.value,
+        "answer": str(finding.get("summary", ""))[:600],
+        "root_cause": finding.get("root_cause"),
+        "affected": [dict(a) for a in finding.get("affected") or [] if isinstance(a, Mapping)],
+    }
 
 
 async def run_investigation(

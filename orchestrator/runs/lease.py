@@ -27,7 +27,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from orchestrator.runs.errors import RunLeased
-from orchestrator.runs.store import LeaseState, RunStore
+from orchestrator.runs.store import RunStore
 
 __all__ = ["HOST", "LeaseKeeper", "new_owner", "owner_is_gone"]
 
@@ -80,13 +80,6 @@ class LeaseKeeper:
         self._note = note
         self.ttl_s = ttl_s
         self._clock = clock
-
-    def holder(self, run_id: str) -> LeaseState:
-        """The live lease on a run, or an empty one if nobody holds it (or it lapsed)."""
-        state = self.store.lease(run_id)
-        if state.owner is None or (state.until or 0.0) < self._clock() or owner_is_gone(state.owner):
-            return LeaseState(None, None)
-        return state
 
     @asynccontextmanager
     async def hold(self, run_id: str, *, actor: str) -> AsyncIterator[str]:

@@ -154,9 +154,12 @@ class SqliteIntakeStore:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL")
             self._db.executescript(_SCHEMA)
-            # An intake.db from before routing rules were recorded gains the column when opened.
+            # An intake.db from before routing rules were recorded gains the column when opened (in one
+            # transaction, so processes opening it together do not both add it).
+            self._db.execute("BEGIN IMMEDIATE")
             if "rule" not in {r[1] for r in self._db.execute("PRAGMA table_info(intake)").fetchall()}:
                 self._db.execute("ALTER TABLE intake ADD COLUMN rule TEXT")
+            self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise IntakeStorageError(f"cannot open intake store '{self.path}': {exc}") from exc
 

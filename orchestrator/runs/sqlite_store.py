@@ -25,7 +25,9 @@ CREATE TABLE IF NOT EXISTS runs (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     finished_at TEXT,
-    doc TEXT NOT NULL
+    doc TEXT NOT NULL,
+    owner TEXT,
+    lease_until REAL
 );
 CREATE INDEX IF NOT EXISTS runs_dedup ON runs(dedup_key, created_at);
 CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at);
@@ -92,10 +94,20 @@ class SqliteRunStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
-        present = {r[1] for r in self._db.execute("PRAGMA table_info(runs)").fetchall()}
-        for column, ddl in _MIGRATIONS.items():
-            if column not in present:
-                self._db.execute(ddl)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the columns an older runs.db lacks; one transaction, so processes opening it together agree."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            present = {r[1] for r in self._db.execute("PRAGMA table_info(runs)").fetchall()}
+            for column, ddl in _MIGRATIONS.items():
+                if column not in present:
+                    self._db.execute(ddl)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         """Close the connection."""

@@ -159,3 +159,22 @@ def test_runs_resume_wait_keeps_an_investigation_waiting_until_its_approval_is_d
     assert out.exit_code == 0, out.stderr
     run = json.loads(out.stdout)
     assert run["status"] == "succeeded" and run["outcome"]["finding"]["actions"][0]["outcome"] == "succeeded"
+
+
+def test_a_runs_db_from_before_leases_gains_the_columns(tmp_path: Path, audit: Any) -> None:
+    import sqlite3
+
+    path = tmp_path / "old-runs.db"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE runs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL,"
+        " status TEXT NOT NULL, dedup_key TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+        " finished_at TEXT, doc TEXT NOT NULL)"
+    )
+    old.commit()
+    old.close()
+    store = SqliteRunStore(path)
+    run = RunService(store, audit).start(name="x", version="1", input={}, trigger=Trigger()).run
+    taken, before = store.acquire_lease(run.id, "me:1:a", until=time.time() + 30, now=time.time())
+    assert taken and before == (None, None) and store.get(run.id).owner == "me:1:a"
+    store.close()

@@ -13,7 +13,7 @@ from rich.live import Live
 from orchestrator.cli.common import JsonOpt, console, err_console, fail, print_json, state
 from orchestrator.cli.runs_cmd import actor_of, render_run, render_steps, run_dict
 from orchestrator.config import Settings
-from orchestrator.runs import Run, RunKind, RunStatus, Trigger
+from orchestrator.runs import Run, RunStatus, Trigger
 
 __all__ = ["drive", "follow", "parse_params", "register"]
 
@@ -62,12 +62,8 @@ async def announce_waits(task: asyncio.Task[Run], rt: Any, run_id: str) -> None:
 
 
 async def _execute(rt: Any, run: Run, *, actor: str, wait: bool) -> Run:
-    """A workflow through the runner; an investigation through the agent."""
-    if run.kind is RunKind.INVESTIGATION:
-        from orchestrator.agent_wiring import run_investigation
-
-        return await run_investigation(rt, run, actor=actor)
-    result: Run = await rt.runner.execute(run, actor=actor, wait_approval=wait)
+    """Drive a run of any kind (the runtime picks the workflow runner or the agent)."""
+    result: Run = await rt.execute(run, actor=actor, wait_approval=wait)
     return result
 
 

@@ -1,7 +1,7 @@
 """Measure where an eval trial spends its time, and how the suite scales with worker processes.
 
-    python -m evals.bench_trial                 # 5 trials per phase sample, 12-scenario suite subset
-    python -m evals.bench_trial --trials 10 --scenarios 20
+    python bench/bench_eval_trial.py                 # 5 trials per phase sample, 12-scenario suite subset
+    python bench/bench_eval_trial.py --trials 10 --scenarios 20
 
 Prints numbers only; nothing here asserts a speed.
 """

@@ -37,6 +37,19 @@ AUTOMATION_IP = "10.100.96.250"  # where netorch's executor connects from (appea
 Snapshot = dict[str, dict[str, IfStatus]]
 
 
+def _frozen_intent(doc: dict[str, Any]) -> dict[str, Any]:
+    """An intent document with tuples for its lists: read-only, and of no interest to the garbage collector.
+
+    JSON gives lists, which CPython's collector tracks (and every dict holding one); a 5,000-device
+    lab holds ~250,000 interface dicts, and each full collection would walk all of them.
+    """
+    doc["interfaces"] = tuple(
+        {**i, "trunk_vlans": tuple(i["trunk_vlans"]), "peer": tuple(i["peer"]) if i["peer"] else None}
+        for i in doc["interfaces"]
+    )
+    return doc
+
+
 class LabBase:
     """Shared state and helpers of the Lab facade."""
 
@@ -92,7 +105,7 @@ class LabBase:
             row = db.execute("SELECT doc FROM intent_device WHERE name = ?", (name,)).fetchone()
             if row is None:
                 raise UnknownDevice(f"unknown device '{name}' (not in the source of truth)")
-            doc = loads(row[0])
+            doc = _frozen_intent(loads(row[0]))
             if len(intents) >= MAX_DEVICES:
                 intents.clear()
                 self._shared.baselines.clear()

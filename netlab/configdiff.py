@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 from bisect import bisect_right
+from collections.abc import Sequence
 from typing import Any
 
 from netlab.configmodel import Model
@@ -60,17 +61,20 @@ def renders_differently(before: Model, after: Model) -> bool:
 
 
 class _Base:
-    """The interface section of a deployed configuration: names, dicts, block sizes, first lines."""
+    """The interface section of a deployed configuration: names, block sizes, first lines.
+
+    Tuples of strings and ints, which the garbage collector stops tracking (one layout per device).
+    """
 
     def __init__(self, model: Model) -> None:
         self.model = model
         self.ios = model["platform"] == "ios-xe"
-        self.names = list(model["interfaces"])
-        self.ifaces = list(model["interfaces"].values())
-        self.sizes = [interface_size(self.ios, i) for i in self.ifaces]
-        self.prefix = [0]
+        self.names = tuple(model["interfaces"])
+        self.sizes = tuple(interface_size(self.ios, i) for i in model["interfaces"].values())
+        prefix = [0]
         for size in self.sizes:
-            self.prefix.append(self.prefix[-1] + size)
+            prefix.append(prefix[-1] + size)
+        self.prefix = tuple(prefix)
 
 
 _BASES: dict[int, _Base] = {}
@@ -100,7 +104,7 @@ class _File:
     identity of their dict (most are the very same dicts on both sides).
     """
 
-    def __init__(self, model: Model, base: _Base, cuts: list[int], memo: dict[int, list[str]]) -> None:
+    def __init__(self, model: Model, base: _Base, cuts: list[int], memo: dict[int, tuple[str, ...]]) -> None:
         self.model, self.base, self.ios, self.memo = model, base, base.ios, memo
         blocks: list[_Block] = [("h", None, model, _HEADER_SIZE[base.ios])]
         blocks.extend(("v", vid, name, 3) for vid, name in model["vlans"].items())
@@ -110,9 +114,10 @@ class _File:
         for index in cuts:  # interfaces that either side changed get a block each
             if index > done:
                 blocks.append(("r", done, index, base.prefix[index] - base.prefix[done]))
-            iface = ifaces[base.names[index]]
-            size = base.sizes[index] if iface is base.ifaces[index] else interface_size(self.ios, iface)
-            blocks.append(("i", base.names[index], iface, size))
+            name = base.names[index]
+            iface = ifaces[name]
+            size = base.sizes[index] if iface is base.model["interfaces"][name] else interface_size(self.ios, iface)
+            blocks.append(("i", name, iface, size))
             done = index + 1
         if done < len(base.names):
             blocks.append(("r", done, len(base.names), base.prefix[-1] - base.prefix[done]))
@@ -126,28 +131,30 @@ class _File:
             starts.append(starts[-1] + block[3])
         self.starts = starts
 
-    def interface(self, name: str, iface: dict[str, Any]) -> list[str]:
+    def interface(self, name: str, iface: dict[str, Any]) -> tuple[str, ...]:
         """An interface block's lines, rendered at most once per diff."""
         lines = self.memo.get(id(iface))
         if lines is None:
             lines = self.memo[id(iface)] = interface_lines(self.ios, name, iface)
         return lines
 
-    def block_lines(self, index: int, start: int = 0, stop: int | None = None) -> list[str]:
+    def block_lines(self, index: int, start: int = 0, stop: int | None = None) -> Sequence[str]:
         """Lines [start, stop) of one block."""
         kind, key, payload, size = self.blocks[index]
         stop = size if stop is None else stop
         if kind == "r":
-            base, out = self.base, []
+            base, out = self.base, list[str]()
+            ifaces = base.model["interfaces"]
             pos, end = base.prefix[key] + start, base.prefix[key] + stop  # lines of the interface section
             i = bisect_right(base.prefix, pos) - 1
             while pos < end:
-                lines = self.interface(base.names[i], base.ifaces[i])
-                take = lines[pos - base.prefix[i] : end - base.prefix[i]]
+                block = self.interface(base.names[i], ifaces[base.names[i]])
+                take = block[pos - base.prefix[i] : end - base.prefix[i]]
                 out.extend(take)
                 pos += len(take)
                 i += 1
             return out
+        lines: Sequence[str]
         if kind == "i":
             lines = self.interface(key, payload)
         elif kind == "v":
@@ -203,7 +210,7 @@ def _block_opcodes(a: _File, b: _File) -> list[Opcode]:
 
 
 # A change: lines [i1, i2) of the old file become lines [j1, j2) of the new one.
-_Edit = tuple[int, int, int, int, list[str], list[str]]
+_Edit = tuple[int, int, int, int, Sequence[str], Sequence[str]]
 
 
 def _edits(a: _File, b: _File) -> list[_Edit]:
@@ -259,7 +266,7 @@ def _cuts(base: _Base, before: Model, after: Model) -> list[int] | None:
         return None
     cuts = [
         k
-        for k, (x, y, z) in enumerate(zip(base.ifaces, old.values(), new.values(), strict=True))
+        for k, (x, y, z) in enumerate(zip(base.model["interfaces"].values(), old.values(), new.values(), strict=True))
         if x is not y or y is not z
     ]
     if any(base.names[k] not in old or base.names[k] not in new for k in cuts):
@@ -285,7 +292,7 @@ def config_diff(before: Model, after: Model, *, fromfile: str, tofile: str, base
                 render(before).splitlines(), render(after).splitlines(), fromfile, tofile, lineterm=""
             )
         )
-    memo: dict[int, list[str]] = {}
+    memo: dict[int, tuple[str, ...]] = {}
     a, b = _File(before, layout, cuts, memo), _File(after, layout, cuts, memo)
     edits = _edits(a, b)
     return _unified(a, edits, fromfile, tofile) if edits else ""

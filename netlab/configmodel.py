@@ -4,11 +4,14 @@ Running and intended configurations are both such models, so compliance is a com
 dicts and rendering to vendor syntax (``render.py``) happens only when someone reads the text.
 
 Shape: ``{hostname, platform, model, os_version, vlans: {"10": "data"}, interfaces: {name: {description,
-mode, access_vlan, voice_vlan, trunk_vlans, ip, shutdown}}, mgmt: {interface, ip}, extra: [lines]}``.
+mode, access_vlan, voice_vlan, trunk_vlans, ip, shutdown}}, mgmt: {interface, ip}, extra: (lines)}``.
 
-Interface dicts (and their trunk lists) are never modified in place: a change replaces the dict
-(``set_iface``), and ``copy_model`` shares the unchanged ones. Models of one device therefore share
-most interfaces, which lets rendering and diffing skip them by identity.
+Interface dicts are never modified in place: a change replaces the dict (``set_iface``), and
+``copy_model`` shares the unchanged ones. Models of one device therefore share most interfaces,
+which lets rendering and diffing skip them by identity. Trunk VLAN lists and extra lines are
+tuples, so that an interface dict holds only immutable values: CPython's garbage collector then
+stops tracking it, and a full collection in a 5,000-device lab (~500,000 interface dicts) takes a
+few tens of milliseconds instead of half a second.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ def baseline_model(intent: dict[str, Any]) -> Model:
             "mode": i["mode"],
             "access_vlan": i["access_vlan"],
             "voice_vlan": i["voice_vlan"],
-            "trunk_vlans": list(i["trunk_vlans"]),
+            "trunk_vlans": tuple(i["trunk_vlans"]),
             "ip": i["ip"],
             "shutdown": not i["enabled"],
         }
@@ -60,7 +63,7 @@ def baseline_model(intent: dict[str, Any]) -> Model:
         "vlans": dict(intent["vlans"]),
         "interfaces": interfaces,
         "mgmt": mgmt,
-        "extra": [],
+        "extra": (),
     }
 
 
@@ -89,7 +92,7 @@ def copy_model(model: Model) -> Model:
         "vlans": dict(model["vlans"]),
         "interfaces": dict(model["interfaces"]),
         "mgmt": dict(model["mgmt"]),
-        "extra": list(model["extra"]),
+        "extra": model["extra"],
     }
 
 
@@ -104,7 +107,7 @@ def add_vlan(model: Model, vid: int, name: str) -> None:
     model["vlans"] = dict(sorted(model["vlans"].items(), key=lambda kv: int(kv[0])))
     for iface_name, iface in list(model["interfaces"].items()):
         if iface["mode"] == "trunk" and vid not in iface["trunk_vlans"]:
-            set_iface(model, iface_name, trunk_vlans=sorted([*iface["trunk_vlans"], vid]))
+            set_iface(model, iface_name, trunk_vlans=tuple(sorted([*iface["trunk_vlans"], vid])))
 
 
 def remove_vlan(model: Model, vid: int) -> None:
@@ -112,7 +115,7 @@ def remove_vlan(model: Model, vid: int) -> None:
     model["vlans"].pop(str(vid), None)
     for iface_name, iface in list(model["interfaces"].items()):
         if vid in iface["trunk_vlans"]:
-            set_iface(model, iface_name, trunk_vlans=[v for v in iface["trunk_vlans"] if v != vid])
+            set_iface(model, iface_name, trunk_vlans=tuple(v for v in iface["trunk_vlans"] if v != vid))
 
 
 def compliance_flags(running: Model, intended: Model) -> tuple[list[int], bool]:
@@ -146,6 +149,8 @@ def apply_delta(baseline: Model, delta: dict[str, Any]) -> Model:
     """The full model from the baseline and a stored delta."""
     model = copy_model(baseline)
     model["vlans"] = dict(delta["vlans"])
-    model["extra"] = list(delta["extra"])
-    model["interfaces"].update(delta["if"])
+    model["extra"] = tuple(delta["extra"])
+    model["interfaces"].update(
+        (name, {**iface, "trunk_vlans": tuple(iface["trunk_vlans"])}) for name, iface in delta["if"].items()
+    )
     return model

@@ -75,7 +75,7 @@ def apply_config_fault(
         line = params.get("line") or _DEFAULT_LINE[new["platform"]]
         if line in new["extra"]:
             raise BadParameter(f"bad parameter line={line!r} for fault 'config_drift': already in the configuration")
-        new["extra"].append(line)
+        new["extra"] = (*new["extra"], line)
         return new, {"line": line}
     raise ValueError(f"{kind} is not a configuration fault")
 
@@ -114,5 +114,5 @@ def undo_config_fault(
     elif kind == "config_drift" and params["change"] == "access_vlan" and iface:
         set_iface(new, interface or "", access_vlan=data["old"])
     elif kind == "config_drift":
-        new["extra"] = [line for line in new["extra"] if line != data["line"]]
+        new["extra"] = tuple(line for line in new["extra"] if line != data["line"])
     return new

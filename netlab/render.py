@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from collections.abc import Sequence
 from typing import Any
 
 from netlab.configmodel import Model
@@ -28,7 +29,7 @@ __all__ = [
     "vlan_ranges",
 ]
 
-Block = tuple[str, list[str]]
+Block = tuple[str, Sequence[str]]
 FOOTER_SIZE = 5
 
 _SHORT = (
@@ -120,25 +121,9 @@ def _eos_interface(name: str, i: dict[str, Any]) -> list[str]:
     return out
 
 
-_BLOCKS: dict[int, tuple[dict[str, Any], str, bool, list[str]]] = {}
-_BLOCKS_MAX = 50_000
-
-
-def interface_lines(ios: bool, name: str, iface: dict[str, Any]) -> list[str]:
-    """An interface block, cached by the identity of its (never modified) dict.
-
-    Models of one device share most interface dicts (see configmodel), so a block rendered once is
-    often asked for again; the entry keeps the dict alive so that its id cannot be reused while
-    cached. Callers must not modify the returned list.
-    """
-    hit = _BLOCKS.get(id(iface))
-    if hit is not None and hit[0] is iface and hit[1] == name and hit[2] == ios:
-        return hit[3]
-    lines = _ios_interface(name, iface) if ios else _eos_interface(name, iface)
-    if len(_BLOCKS) >= _BLOCKS_MAX:
-        _BLOCKS.clear()
-    _BLOCKS[id(iface)] = (iface, name, ios, lines)
-    return lines
+def interface_lines(ios: bool, name: str, iface: dict[str, Any]) -> tuple[str, ...]:
+    """An interface block (a tuple: callers share it and must not change it)."""
+    return tuple(_ios_interface(name, iface) if ios else _eos_interface(name, iface))
 
 
 def interface_size(ios: bool, iface: dict[str, Any]) -> int:

@@ -106,7 +106,7 @@ def test_diff_applies_cleanly_and_matches_difflib_when_unambiguous() -> None:
                 name = rng.choice(names)
                 set_iface(after, name, shutdown=not after["interfaces"][name]["shutdown"])
             elif roll < 0.85:
-                after["extra"].append("snmp-server community x RO")
+                after["extra"] = (*after["extra"], "snmp-server community x RO")
             else:
                 set_iface(after, rng.choice(names), description="changed")
         diff = config_diff(before, after, fromfile="a", tofile="b")

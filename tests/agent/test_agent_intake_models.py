@@ -17,7 +17,8 @@ from agent.prompt import envelope, render_outcome
 from agent.render import render_text
 from agent.taxonomy import ROOT_CAUSE_HELP, RootCause
 
-FIXTURE = Path("/work/shared/fixtures/alertmanager/sample_firing.json")
+# A copy of the payload captured from a real Alertmanager (shared/fixtures/alertmanager).
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "alertmanager" / "sample_firing.json"
 
 
 def test_the_registered_model_backends_are_pinned() -> None:
@@ -47,7 +48,7 @@ def test_the_taxonomy_is_fixed_and_documented() -> None:
 
 
 def test_an_alertmanager_payload_becomes_one_incident() -> None:
-    payload = json.loads(FIXTURE.read_text()) if FIXTURE.is_file() else pytest.skip("shared fixture not present")
+    payload = json.loads(FIXTURE.read_text())
     incident = incident_from_alert(payload)
     assert incident.source == "alert" and incident.symptom == "interface_down"
     assert incident.devices == ["sw1"] and incident.interfaces_of("sw1") == ["Gi1/0/1"]

@@ -11,7 +11,7 @@ from evals.alerts import alertmanager_payload
 from evals.scenario import AlertTrigger
 from orchestrator.intake import parse_alertmanager
 
-SAMPLE = Path("/work/shared/fixtures/alertmanager/sample_firing.json")
+SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "alertmanager" / "sample_firing.json"
 
 
 def test_payload_has_the_shape_of_a_captured_alertmanager_payload() -> None:
@@ -21,10 +21,9 @@ def test_payload_has_the_shape_of_a_captured_alertmanager_payload() -> None:
         annotations={"summary": "b-acc-03 GigabitEthernet1/0/7 is down"},
     )
     payload = alertmanager_payload(alert, now=datetime(2026, 11, 28, 13, 2, 23, tzinfo=UTC))
-    if SAMPLE.is_file():
-        sample = json.loads(SAMPLE.read_text())
-        assert set(payload) == set(sample)
-        assert set(payload["alerts"][0]) == set(sample["alerts"][0])
+    sample = json.loads(SAMPLE.read_text())
+    assert set(payload) == set(sample)
+    assert set(payload["alerts"][0]) == set(sample["alerts"][0])
     parsed, batch = parse_alertmanager(json.dumps(payload).encode())
     assert (batch.firing, batch.resolved, batch.truncated) == (1, 0, 0)
     assert batch.items[0].dedup_key.endswith("@2026-11-28T13:02:23.000Z")

@@ -13,7 +13,7 @@ from orchestrator.intake import PayloadError, SqliteIntakeStore, parse_alertmana
 from orchestrator.intake.alertmanager import occurrence_key
 
 # Copies of the payloads captured from a real Alertmanager 0.25 (shared/fixtures/alertmanager).
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "alertmanager"
 
 
 def fixture(name: str) -> dict[str, Any]:

@@ -103,11 +103,15 @@ def set_iface(model: Model, name: str, **changes: Any) -> None:
 
 def add_vlan(model: Model, vid: int, name: str) -> None:
     """Define the VLAN and allow it on every trunk (what the vlan_create job does)."""
-    model["vlans"][str(vid)] = name
-    model["vlans"] = dict(sorted(model["vlans"].items(), key=lambda kv: int(kv[0])))
-    for iface_name, iface in list(model["interfaces"].items()):
-        if iface["mode"] == "trunk" and vid not in iface["trunk_vlans"]:
-            set_iface(model, iface_name, trunk_vlans=tuple(sorted([*iface["trunk_vlans"], vid])))
+    vlans = model["vlans"]
+    last = next(reversed(vlans), None)
+    vlans[str(vid)] = name
+    if last is not None and int(last) > vid:  # appending a higher id keeps them sorted
+        model["vlans"] = dict(sorted(vlans.items(), key=lambda kv: int(kv[0])))
+    interfaces = model["interfaces"]
+    missing = [(n, i) for n, i in interfaces.items() if i["mode"] == "trunk" and vid not in i["trunk_vlans"]]
+    for iface_name, iface in missing:
+        interfaces[iface_name] = {**iface, "trunk_vlans": tuple(sorted((*iface["trunk_vlans"], vid)))}
 
 
 def remove_vlan(model: Model, vid: int) -> None:

@@ -83,9 +83,12 @@ CREATE TABLE IF NOT EXISTS idempotency (
 """
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"))  # json.dumps builds a new encoder per call otherwise
+
+
 def dumps(value: Any) -> str:
     """Compact JSON for stored documents."""
-    return json.dumps(value, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def loads(text: str | None) -> Any:

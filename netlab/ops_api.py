@@ -3,7 +3,8 @@
 Every entry point is prepare (validate, look up the key, compute the latency: one read) → wait the
 latency → commit (``ops_exec.py``). ``apply_async`` and ``commit_async`` commit through a group
 commit (``groupcommit.py``), so a fan-out of asyncio tasks shares transactions instead of paying
-one each.
+one each; like the group commit, ``prepare_async`` runs on the event loop unless another thread
+holds the lab.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from netlab.groupcommit import GroupCommit
 from netlab.models import OpResult
 from netlab.operations import OPERATIONS, validate_params
 from netlab.ops_exec import ExecMixin
+from netlab.store import WouldBlock
 from netlab.world import World
 
 __all__ = ["OpsMixin"]
@@ -85,7 +87,7 @@ class OpsMixin(ExecMixin):
         dry_run: bool = False,
     ) -> OpResult:
         """apply() for asyncio: the latency is an asyncio sleep, the commit is shared with other tasks."""
-        (item,) = await asyncio.to_thread(self.prepare, [Change(op, device, params, idempotency_key, dry_run)])
+        (item,) = await self.prepare_async([Change(op, device, params, idempotency_key, dry_run)])
         if item.ready and item.delay > 0:
             await asyncio.sleep(item.delay)
         return await self.commit_async(item)
@@ -131,8 +133,21 @@ class OpsMixin(ExecMixin):
         Nothing raises for one change: an invalid one comes back with ``error`` set (UnknownDevice,
         UnknownInterface, BadParameter), a used key with its recorded ``result``.
         """
+        return self._prepare(changes, wait=True)
+
+    async def prepare_async(self, changes: Sequence[Change]) -> list[Prepared]:
+        """prepare() for asyncio: on the event loop when the lab is free, else in a worker thread.
+
+        A read never waits for SQLite writers in WAL mode, only for another thread of this process.
+        """
+        try:
+            return self._prepare(changes, wait=False)
+        except WouldBlock:
+            return await asyncio.to_thread(self._prepare, changes, wait=True)
+
+    def _prepare(self, changes: Sequence[Change], *, wait: bool) -> list[Prepared]:
         out: list[Prepared] = []
-        with self._store.read() as db:
+        with self._store.read(wait=wait) as db:
             default_ms = float(self._meta(db)["latency_ms"])
             world = self._world(db)
             recorded = self._recorded(db, [c.idempotency_key for c in changes if c.idempotency_key])

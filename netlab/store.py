@@ -186,9 +186,14 @@ class Store:
             self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
 
     @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: every query inside sees one consistent snapshot."""
-        with self._lock:
+    def read(self, *, wait: bool = True) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees one consistent snapshot.
+
+        ``wait=False`` raises WouldBlock instead of waiting for another thread of this process.
+        """
+        if not self._lock.acquire(blocking=wait):
+            raise WouldBlock("another thread of this process is using the lab")
+        try:
             if self._depth:
                 self._depth += 1
                 try:
@@ -203,6 +208,8 @@ class Store:
             finally:
                 self._depth = 0
                 self._conn.execute("COMMIT")
+        finally:
+            self._lock.release()
 
     def _begin(self, statement: str) -> None:
         self._conn.execute(statement)

@@ -14,9 +14,10 @@ import anyio.lowlevel
 from anyio.abc import TaskGroup
 from pydantic import BaseModel, ConfigDict, Field
 
-from mcp_servers.errors import DependencyUnavailable, InvalidArgument, NotFound
+from mcp_servers.errors import DependencyUnavailable, InvalidArgument
 from mcp_servers.executor.jobstore import DeviceOutcome, JobStore, runner_id
-from mcp_servers.executor.lab_templates import LAB_TEMPLATES, LabTemplate, lab_template
+from mcp_servers.executor.lab_plan import JobPlan
+from mcp_servers.executor.lab_templates import LAB_TEMPLATES, lab_template
 from mcp_servers.executor.models import FINISHED, DeviceStatus, Job, JobDetail, JobTemplate, LaunchRequest
 from mcp_servers.lab_errors import translate_lab_errors
 from mcp_servers.paging import PageRequest
@@ -103,8 +104,9 @@ class LabExecutor:
         if not limit:
             raise InvalidArgument("limit is empty: name at least one target device")
         clean = request.model_copy(update={"extra_vars": extra_vars, "limit": limit})
+        plan = JobPlan(self.lab, template, clean)
         with translate_lab_errors():
-            plan = await anyio.to_thread.run_sync(self._plan, template, clean)
+            await anyio.to_thread.run_sync(plan.check)
         if self._tg is None:
             raise DependencyUnavailable("the executor is not running (no server lifespan): cannot start jobs")
         job_id = self.store.create(clean, self._runner)
@@ -139,50 +141,19 @@ class LabExecutor:
             local.cancel = True
         return self.store.job(job_id)
 
-    def _plan(self, template: LabTemplate, request: LaunchRequest) -> list[list[Prepared]]:
-        """Every device's steps, prepared in one read: an unknown device or interface stops the launch.
-
-        Device existence comes from the lab's inventory, which (like AWX's) does not depend on the
-        Source of Truth being up. Other invalid parameters fail only the devices concerned, when
-        their turn comes.
-        """
-        from netlab.changes import Change
-        from netlab.errors import UnknownInterface
-
-        known = set(self.lab.device_names())
-        for device in request.limit:
-            if device not in known:
-                raise NotFound(f"unknown device '{device}' (not in the lab inventory)")
-        ops = template.ops(request.extra_vars)
-        changes = [
-            Change(
-                op,
-                device,
-                params,
-                _step_key(request.idempotency_key, device, op if len(ops) > 1 else None),
-                request.dry_run,
-            )
-            for device in request.limit
-            for op, params in ops
-        ]
-        prepared = self.lab.prepare(changes)
-        for item in prepared:
-            if isinstance(item.error, UnknownInterface):
-                raise item.error
-        return [prepared[n : n + len(ops)] for n in range(0, len(prepared), len(ops))]
-
     def _reap_if_orphan(self, job_id: int) -> None:
         if job_id not in self._local and self.store.status(job_id) not in FINISHED:
             self.store.reap_orphans()
 
-    async def _run_job(self, job_id: int, request: LaunchRequest, plan: list[list[Prepared]], local: _LocalJob) -> None:
+    async def _run_job(self, job_id: int, request: LaunchRequest, plan: JobPlan, local: _LocalJob) -> None:
         """Run every device with at most `forks` in flight; record results in batches."""
-        queue = iter(enumerate(zip(request.limit, plan, strict=True)))
+        queue = iter(enumerate(request.limit))
         progress = _Progress()
         self.store.start(job_id)
 
         async def worker() -> None:
-            for seq, (device, steps) in queue:
+            for seq, device in queue:
+                steps = await plan.steps(seq)
                 if local.cancel:
                     return
                 progress.started.append(seq)
@@ -202,6 +173,7 @@ class LabExecutor:
             flush_scope = anyio.CancelScope()
             async with anyio.create_task_group() as outer:
                 outer.start_soon(flusher, flush_scope)
+                outer.start_soon(plan.fill)
                 async with anyio.create_task_group() as workers:
                     for _ in range(min(self.options.forks, len(request.limit))):
                         workers.start_soon(worker)
@@ -294,13 +266,6 @@ def _diff_of(results: list[OpResult]) -> Callable[[], str | None]:
         return text[0]
 
     return render
-
-
-def _step_key(key: str | None, device: str, op: str | None) -> str | None:
-    """`{key}/{device}`; a multi-step template adds `/{op}` so each step replays on its own."""
-    if key is None:
-        return None
-    return f"{key}/{device}" if op is None else f"{key}/{device}/{op}"
 
 
 def _raised(seq: int, exc: Exception) -> DeviceOutcome:

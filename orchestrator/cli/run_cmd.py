@@ -10,8 +10,8 @@ import typer
 import yaml
 from rich.live import Live
 
-from orchestrator.cli.common import JsonOpt, console, err_console, fail, print_json, state
-from orchestrator.cli.runs_cmd import actor_of, render_run, render_steps, run_dict
+from orchestrator.cli.common import JsonOpt, console, err_console, fail, state
+from orchestrator.cli.runs_cmd import actor_of, render_steps, report_run
 from orchestrator.config import Settings
 from orchestrator.runs import Run, RunStatus, Trigger
 
@@ -104,18 +104,7 @@ async def drive(
             if announcer is not None:
                 await announcer
         steps, devices = rt.runs.steps(run.id), rt.runs.devices(run.id)
-    if json_out:
-        print_json(run_dict(run, steps, [d for d in devices if d.step == "result"]))
-    else:
-        console.print(render_run(run, steps, devices))
-        if run.status is RunStatus.WAITING and run.waiting_on:
-            approval = run.waiting_on.get("approval_id")
-            console.print(
-                f"\nWaiting for approval {approval}. Decide with `netorch approve {approval}` (or `netorch reject`),"
-                f" then continue with `netorch runs resume {run.id}`."
-            )
-    if run.status in (RunStatus.FAILED, RunStatus.CANCELLED):
-        raise typer.Exit(1)
+    report_run(run, steps, devices, json_out=json_out)
     return run
 
 

@@ -259,18 +259,7 @@ def resume(
     run, steps, devices = asyncio.run(
         _resume(settings, state(ctx).config_path, run_id, actor_of(actor), wait, json_out)
     )
-    if json_out:
-        print_json(run_dict(run, steps, [d for d in devices if d.step == "result"]))
-    else:
-        console.print(render_run(run, steps, devices))
-        if run.status is RunStatus.WAITING and run.waiting_on:
-            approval = run.waiting_on.get("approval_id")
-            console.print(
-                f"\nWaiting for approval {approval}. Decide with `netorch approve {approval}` (or `netorch reject`),"
-                f" then continue with `netorch runs resume {run.id}`."
-            )
-    if run.status in (RunStatus.FAILED, RunStatus.CANCELLED):
-        raise typer.Exit(1)
+    report_run(run, steps, devices, json_out=json_out)
 
 
 async def _resume(
@@ -286,3 +275,19 @@ async def _resume(
             await follow(task, rt, run_id)
         await task
         return rt.runs.get(run_id), rt.runs.steps(run_id), rt.runs.devices(run_id)
+
+
+def report_run(run: Run, steps: Any, devices: Any, *, json_out: bool) -> None:
+    """Print a finished or waiting run (JSON or tables, with the next step when it waits); exit 1 if it failed."""
+    if json_out:
+        print_json(run_dict(run, steps, [d for d in devices if d.step == "result"]))
+    else:
+        console.print(render_run(run, steps, devices))
+        if run.status is RunStatus.WAITING and run.waiting_on:
+            approval = run.waiting_on.get("approval_id")
+            console.print(
+                f"\nWaiting for approval {approval}. Decide with `netorch approve {approval}` (or `netorch reject`),"
+                f" then continue with `netorch runs resume {run.id}`."
+            )
+    if run.status in (RunStatus.FAILED, RunStatus.CANCELLED):
+        raise typer.Exit(1)

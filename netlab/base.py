@@ -77,6 +77,9 @@ class LabBase:
         cache = self._cache
         if cache.generation != self._store.generation:
             cache.reset(self._store.generation)
+            if cache.rollbacks != self._store.rollbacks:
+                cache.rollbacks = self._store.rollbacks
+                cache.stale.clear()
         return cache
 
     def _meta(self, db: sqlite3.Connection) -> dict[str, str]:
@@ -88,6 +91,7 @@ class LabBase:
         if meta.get("lab_id") != self._lab_id:
             self._lab_id = meta.get("lab_id")
             self._shared = intent_docs(self._lab_id)
+            cache.stale.clear()
         cache.meta = meta
         return meta
 
@@ -145,12 +149,18 @@ class LabBase:
         self._flush_pending(db)
         intent = self._intent(db, name)
         row = db.execute(
-            "SELECT s.state, s.version, s.latency_ms, s.missing_vlans, s.drift, c.running"
-            " FROM device_state s LEFT JOIN device_config c ON c.name = s.name WHERE s.name = ?",
+            "SELECT s.state, s.version, s.latency_ms, s.missing_vlans, s.drift, c.config"
+            " FROM device_state s LEFT JOIN config_version c ON c.device = s.name AND c.version = s.version"
+            " WHERE s.name = ?",
             (name,),
         ).fetchone()
-        running = self._stored_model(name, intent, row[5])
-        view = DeviceView(intent, running, loads(row[0]) or {}, row[1], row[2], loads(row[3]) or [], bool(row[4]))
+        known = cache.stale.pop(name, None)
+        if known is not None and known.raw == row:
+            view = known
+        else:
+            running = self._stored_model(name, intent, row[5])
+            state, missing = loads(row[0]) or {}, loads(row[3]) or []
+            view = DeviceView(intent, running, state, row[1], row[2], missing, bool(row[4]), raw=row)
         cache.keep_view(view)
         return view
 
@@ -218,13 +228,13 @@ class LabBase:
 
     def _update_compliance(self, db: sqlite3.Connection, name: str, running: Model, intended: Model) -> None:
         missing, drift = compliance_flags(running, intended)
-        db.execute(
-            "UPDATE device_state SET missing_vlans = ?, drift = ? WHERE name = ?",
-            (dumps(missing) if missing else None, int(drift), name),
-        )
+        flags = (dumps(missing) if missing else None, int(drift))
+        db.execute("UPDATE device_state SET missing_vlans = ?, drift = ? WHERE name = ?", (*flags, name))
         view = self._cache.views.get(name)
         if view is not None:
             view.missing_vlans, view.drift = missing, drift
+            if view.raw is not None:
+                view.raw = (*view.raw[:3], *flags, view.raw[5])
 
     def _write_running(
         self,
@@ -248,7 +258,6 @@ class LabBase:
         text = dumps(model_delta(self._baseline(view.name, view.intent), new))
         missing, drift = compliance_flags(new, self._intended(db, view.intent))
         rows = self._pending or PendingWrites()
-        rows.configs.append((view.name, text))
         shut = shut_links(new, view.intent) if links_may_change else None
         flags = (dumps(missing) if missing else None, int(drift))
         rows.states.append((version, *flags, links_may_change, dumps(shut) if shut else None, view.name))
@@ -258,13 +267,18 @@ class LabBase:
         if links_may_change:
             self._world_changed()
         view.running, view.version, view.missing_vlans, view.drift = new, version, missing, drift
+        if view.raw is not None:
+            view.raw = (view.raw[0], version, view.raw[2], *flags, text)
         return version
 
     def _save_state(self, db: sqlite3.Connection, name: str, state: dict[str, Any]) -> None:
-        db.execute("UPDATE device_state SET state = ? WHERE name = ?", (dumps(state) if state else None, name))
+        text = dumps(state) if state else None
+        db.execute("UPDATE device_state SET state = ? WHERE name = ?", (text, name))
         view = self._cache.views.get(name)
         if view is not None:
             view.state = state
+            if view.raw is not None:
+                view.raw = (text, *view.raw[1:])
 
     def _add_events(
         self,

@@ -30,7 +30,7 @@ from netlab.render import (
     vlan_lines,
 )
 
-__all__ = ["config_diff", "renders_differently"]
+__all__ = ["config_diff", "layout", "renders_differently"]
 
 _HEADER_FIELDS = ("hostname", "platform", "model", "os_version")
 _HEADER_SIZE = {True: 8, False: 6}  # lines header_lines() renders, for IOS-XE (True) and EOS
@@ -79,6 +79,11 @@ class _Base:
 
 _BASES: dict[int, _Base] = {}
 _BASES_MAX = 30_000
+
+
+def layout(model: Model) -> None:
+    """Compute and cache the diff layout of a deployed configuration ahead of its first diff."""
+    _base(model)
 
 
 def _base(model: Model) -> _Base:

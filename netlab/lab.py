@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+from netlab.configdiff import layout
 from netlab.errors import BadParameter, LabNotInitialised
 from netlab.fault_api import FaultMixin
 from netlab.intent_api import IntentMixin
@@ -151,6 +152,19 @@ class Lab(IntentMixin, StateMixin, OpsMixin, FaultMixin):
         """
         with self._store.read() as db:
             return list(self._names(db))
+
+    def warm(self, devices: Sequence[str] | None = None) -> int:
+        """Decode the devices' documents now (all by default), so that a first fan-out need not.
+
+        A change on a device this handle never read first decodes its intent, deployed
+        configuration and state (~0.25 ms; over a second for 5,000 devices). Returns how many.
+        """
+        with self._store.read() as db:
+            self._meta(db)
+            names = list(self._names(db) if devices is None else devices)
+            for name in names:
+                layout(self._baseline(name, self._view(db, name).intent))
+        return len(names)
 
     def close(self) -> None:
         """Close the database connection."""

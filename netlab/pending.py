@@ -1,7 +1,7 @@
 """The rows a batch of device changes writes, sent to SQLite with one executemany per statement.
 
-A change writes four to five rows (running configuration, device row, history version, syslog
-event, idempotency record); one ``execute`` each costs more than the change's own logic. Inside
+A change writes three to four rows (device row, history version with the running configuration,
+syslog event, idempotency record); one ``execute`` each costs more than the change's own logic. Inside
 ``Lab``'s group commit they are queued here and flushed before the transaction commits — and
 before anything in the same transaction reads those tables again, so reads never miss a write.
 Rows keep their order within each statement, which is all that matters: one device's successive
@@ -15,7 +15,6 @@ from typing import Any
 
 __all__ = ["PendingWrites"]
 
-_CONFIG = "INSERT OR REPLACE INTO device_config (name, running) VALUES (?, ?)"
 # shut_links is only given when the change could move it (flag first, then the value).
 _STATE = (
     "UPDATE device_state SET version = ?, missing_vlans = ?, drift = ?,"
@@ -31,10 +30,9 @@ _KEY = "INSERT INTO idempotency (key, device, op, params, result, ts) VALUES (?,
 class PendingWrites:
     """Queued rows per statement; ``flush`` writes them in the current transaction."""
 
-    __slots__ = ("configs", "events", "keys", "states", "versions")
+    __slots__ = ("events", "keys", "states", "versions")
 
     def __init__(self) -> None:
-        self.configs: list[tuple[Any, ...]] = []
         self.states: list[tuple[Any, ...]] = []
         self.versions: list[tuple[Any, ...]] = []
         self.events: list[tuple[Any, ...]] = []
@@ -43,7 +41,6 @@ class PendingWrites:
     def flush(self, db: sqlite3.Connection) -> None:
         """Write every queued row and forget them."""
         for sql, rows in (
-            (_CONFIG, self.configs),
             (_STATE, self.states),
             (_VERSION, self.versions),
             (_EVENT, self.events),

@@ -33,7 +33,12 @@ FLAP_WINDOW_S = 600.0
 
 @dataclass
 class DeviceView:
-    """One device's stored documents, loaded in one transaction."""
+    """One device's stored documents, loaded in one transaction.
+
+    ``raw`` is the stored row they were decoded from (state, version, latency, missing VLANs, drift,
+    running configuration), kept up to date by this handle's writes: a cached view whose row reads
+    the same later is still valid, whatever else changed in the lab.
+    """
 
     intent: dict[str, Any]
     running: Model
@@ -42,6 +47,7 @@ class DeviceView:
     latency_ms: float | None
     missing_vlans: list[int]
     drift: bool
+    raw: tuple[Any, ...] | None = None
 
     @property
     def name(self) -> str:

@@ -231,8 +231,7 @@ class StateMixin(LabBase):
         names = {
             r[0]
             for r in db.execute(
-                "SELECT name FROM device_config UNION"
-                " SELECT name FROM device_state WHERE missing_vlans IS NOT NULL OR drift = 1"
+                "SELECT name FROM device_state WHERE version > 1 OR missing_vlans IS NOT NULL OR drift = 1"
             )
         }
         names |= set(world.by_device) | set(world.shut)

@@ -11,9 +11,11 @@ of every transaction), when a transaction of this connection rolled back, or on 
 
 Intent (``intent_device``, ``vlan_service``) is stored apart from what the network is
 (``device_state``, ``config_version``, ``event``); faults and idempotency records have their own tables.
-``intent_device.doc`` never changes after init; a device has a ``device_config`` row only once its
-running configuration differs from the one it was deployed with (derived from its intent doc on
-read), so big documents stay out of the small, often-scanned ``device_state`` rows.
+``intent_device.doc`` never changes after init. A device's running configuration is the history
+version it is at (``config_version``, keyed by device and version): a delta from the configuration
+it was deployed with, NULL for that configuration itself, so big documents stay out of the small,
+often-scanned ``device_state`` rows and a change writes its configuration once. (``device_config``,
+where schema-2 labs kept a copy of the current one, is no longer written or read.)
 """
 
 from __future__ import annotations
@@ -112,6 +114,7 @@ class Store:
         self._depth = 0
         self._data_version: int | None = None
         self.generation = 0
+        self.rollbacks = 0
         self._stale_at_commit = False
         self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         self._conn.execute("PRAGMA journal_mode = WAL")
@@ -160,7 +163,9 @@ class Store:
                 yield self._conn
             except BaseException:
                 self._conn.execute("ROLLBACK")
-                self.generation += 1  # cached documents may hold what was just rolled back
+                # Cached documents may hold what was just rolled back, even ones whose row did not change.
+                self.generation += 1
+                self.rollbacks += 1
                 raise
             else:
                 self._conn.execute("COMMIT")

@@ -15,6 +15,7 @@ from anyio.abc import TaskGroup
 from pydantic import BaseModel, ConfigDict, Field
 
 from mcp_servers.errors import DependencyUnavailable, InvalidArgument
+from mcp_servers.executor.gcfreeze import gc_hold, gc_release
 from mcp_servers.executor.jobstore import DeviceOutcome, JobStore, runner_id
 from mcp_servers.executor.lab_plan import JobPlan
 from mcp_servers.executor.lab_templates import LAB_TEMPLATES, lab_template
@@ -31,7 +32,8 @@ __all__ = ["LabExecutor", "LabExecutorOptions"]
 _log = logging.getLogger("mcp_servers.executor")
 
 _POLL_S = 0.1
-_RENDER_SLICE = 16  # diffs rendered between two yields to the event loop (~1-2 ms)
+_WARM_CHUNK = 250  # devices decoded per worker-thread call at start (the lab is locked meanwhile)
+_RENDER_SLICE = 8  # diffs rendered between two yields to the event loop (~1 ms)
 
 
 class LabExecutorOptions(BaseModel):
@@ -44,6 +46,11 @@ class LabExecutorOptions(BaseModel):
     flush_interval_s: float = Field(
         0.05, gt=0, le=5, description="How often per-device results are committed (group commit)."
     )
+    warm: bool = Field(True, description="Decode every device's documents in the background when the server starts.")
+    freeze_gc: bool = Field(
+        True,
+        description="While jobs run, leave objects that existed before out of garbage collections (gc.freeze).",
+    )
 
 
 @dataclass
@@ -52,6 +59,7 @@ class _LocalJob:
 
     done: anyio.Event = field(default_factory=anyio.Event)
     cancel: bool = False
+    frozen: bool = False  # holds a gc_hold() until it ends
 
 
 @dataclass
@@ -86,11 +94,22 @@ class LabExecutor:
         self.store.reap_orphans()
         async with anyio.create_task_group() as tg:
             self._tg = tg
+            if self.options.warm:
+                tg.start_soon(self._warm)
             try:
                 yield
             finally:
                 self._tg = None
                 tg.cancel_scope.cancel()
+
+    async def _warm(self) -> None:
+        """Decode the lab's devices in the background, a chunk per worker-thread call."""
+        try:
+            names = await anyio.to_thread.run_sync(self.lab.device_names)
+            for start in range(0, len(names), _WARM_CHUNK):
+                await anyio.to_thread.run_sync(self.lab.warm, names[start : start + _WARM_CHUNK])
+        except Exception:  # only an optimisation: the first job decodes what is missing
+            _log.warning("could not decode the lab ahead of the first job", exc_info=True)
 
     async def list_job_templates(self) -> list[JobTemplate]:
         """Every lab template."""
@@ -104,13 +123,19 @@ class LabExecutor:
         if not limit:
             raise InvalidArgument("limit is empty: name at least one target device")
         clean = request.model_copy(update={"extra_vars": extra_vars, "limit": limit})
-        plan = JobPlan(self.lab, template, clean)
-        with translate_lab_errors():
-            await anyio.to_thread.run_sync(plan.check)
         if self._tg is None:
             raise DependencyUnavailable("the executor is not running (no server lifespan): cannot start jobs")
-        job_id = self.store.create(clean, self._runner)
-        local = _LocalJob()
+        plan = JobPlan(self.lab, template, clean)
+        frozen = self.options.freeze_gc and gc_hold()  # from here: a launch is part of the fan-out's time
+        try:
+            with translate_lab_errors():
+                await anyio.to_thread.run_sync(plan.check)
+            job_id = self.store.create(clean, self._runner)
+        except BaseException:
+            if frozen:
+                gc_release()
+            raise
+        local = _LocalJob(frozen=frozen)
         self._local[job_id] = local
         self._tg.start_soon(self._run_job, job_id, clean, plan, local)
         return self.store.job(job_id)
@@ -193,6 +218,8 @@ class LabExecutor:
             self.store.finish(job_id, "failed", "executor stopped before the job finished")
             raise
         finally:
+            if local.frozen:
+                gc_release()
             local.done.set()
             self._local.pop(job_id, None)
 

@@ -71,7 +71,9 @@ class JobPlan:
 
     async def steps(self, seq: int) -> list[Prepared]:
         """The prepared steps of device number ``seq``, once its chunk is ready."""
-        await self._chunks[seq // _CHUNK].wait()
+        ready = self._chunks[seq // _CHUNK]
+        if not ready.is_set():  # wait() on a set event still yields, and the fork's next device would start late
+            await ready.wait()
         width = len(self._ops)
         return self._prepared[seq * width : (seq + 1) * width]
 

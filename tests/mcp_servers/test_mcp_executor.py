@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +200,39 @@ async def test_the_executor_works_while_the_sot_is_down(clients: BlockClients, l
     item = restore["items"][0]
     assert item["status"] == "failed" and item["error_class"] == "transient", item
     assert "source of truth unavailable" in item["error"]
+
+
+async def test_a_relaunch_reapplies_what_failed_and_replays_what_succeeded(clients: BlockClients, lab: Any) -> None:
+    """A failed device leaves its idempotency key unused, so that the retry really changes it."""
+    lab.inject("push_fails", device="a-acc-02", mode="transient", count=1)
+    launch = {"template": "vlan_deploy", "limit": ACCESS_A[:2], "extra_vars": {"vid": 230}, "idempotency_key": "r-1"}
+    first = {r["device"]: r for r in (await run_job(clients, **launch))["items"]}
+    assert first["a-acc-02"]["status"] == "failed" and first["a-acc-02"]["error_class"] == "transient"
+    assert 230 not in {v.vid for v in lab.vlan_table("a-acc-02")}
+    second = {r["device"]: r for r in (await run_job(clients, **launch))["items"]}
+    assert second["a-acc-01"]["replayed"] and not second["a-acc-01"]["changed"]
+    retried = second["a-acc-02"]
+    assert (retried["status"], retried["replayed"], retried["changed"]) == ("ok", False, True)
+    assert "+vlan 230" in retried["diff"] and 230 in {v.vid for v in lab.vlan_table("a-acc-02")}
+
+
+async def test_the_garbage_collector_is_given_back_after_every_job(clients: BlockClients) -> None:
+    await run_job(clients, template="vlan_deploy", limit=ACCESS_A, extra_vars={"vid": 240})
+    await call_error(clients, "launch_job", template="vlan_deploy", limit=["a-acc-42"], extra_vars={"vid": 240})
+    assert gc.get_freeze_count() == 0
+
+
+async def test_a_job_longer_than_one_preparation_chunk(tmp_path: Path) -> None:
+    from netlab import Lab
+
+    Lab.create(tmp_path / "lab.db", buildings=1, access_per_building=260, time_factor=0).close()
+    spec = ServersSpec(home=tmp_path, lab=LabSpec(db=tmp_path / "lab.db", time_factor=0.0))
+    async with open_clients(spec) as clients:
+        devices = [d["name"] for d in (await call(clients, "list_devices", role="access", limit=500))["items"]]
+        assert len(devices) == 260
+        detail = await run_job(clients, template="vlan_deploy", limit=devices, extra_vars={"vid": 250})
+        assert detail["job"]["counts"]["ok"] == 260 and detail["job"]["counts"]["changed"] == 260
+        tail = await call(clients, "get_job", job_id=detail["job"]["id"], offset=250)
+        assert [r["device"] for r in tail["items"]] == devices[250:] and all(
+            "+vlan 250" in r["diff"] for r in tail["items"]
+        )

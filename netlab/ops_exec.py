@@ -36,6 +36,7 @@ __all__ = ["AUTOMATION_USER", "ExecMixin"]
 
 AUTOMATION_USER = "netorch"
 _KEYS_PER_QUERY = 500  # below SQLite's limit on bound parameters
+_VLAN_OPS = frozenset({"vlan_create", "vlan_remove"})
 
 
 class ExecMixin(LabBase):
@@ -117,8 +118,11 @@ class ExecMixin(LabBase):
         return OpResult(diff=diff, **{**data, "replayed": True, "changed": False, "message": message})
 
     def _history_diff_fn(self, device: str, old: int, new: int) -> Callable[[], str]:
+        """A function rendering the diff between two history versions of the device (for replays)."""
+
         def render() -> str:
             with self._store.read() as db:
+                self._meta(db)
                 intent = self._intent(db, device)
                 rows = dict(
                     db.execute(
@@ -283,8 +287,11 @@ class ExecMixin(LabBase):
         config_changed = bool(diff)  # '' or a function rendering it
         old = view.running
         old_ifs, new_ifs = old["interfaces"], new["interfaces"]
-        # Only an admin-status change can change link status (here or at the far end of a cable).
-        touched = {n for n, i in new_ifs.items() if i is not old_ifs[n] and i["shutdown"] != old_ifs[n]["shutdown"]}
+        # Only an admin-status change can change link status (here or at the far end of a cable),
+        # and a VLAN operation never makes one.
+        touched: set[str] = set()
+        if op not in _VLAN_OPS:
+            touched = {n for n, i in new_ifs.items() if i is not old_ifs[n] and i["shutdown"] != old_ifs[n]["shutdown"]}
         if op == "clear_err_disable":
             touched.add(params["interface"])
         before = self._snapshot(db, world, self._targets(db, device, touched)) if touched else {}

@@ -87,7 +87,7 @@ def layout(model: Model) -> None:
 
 
 def _base(model: Model) -> _Base:
-    """The layout of a deployed configuration, cached by identity (callers keep the model alive)."""
+    """The layout of a deployed configuration, cached by identity (the entry keeps the model alive)."""
     hit = _BASES.get(id(model))
     if hit is not None and hit.model is model:
         return hit

@@ -19,7 +19,7 @@ from orchestrator.api import create_app
 from orchestrator.api.server import background_tasks
 from orchestrator.intake.wiring import open_front_door
 
-FIXTURES = Path(__file__).resolve().parents[1] / "intake" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "alertmanager"
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ from api_harness import HMAC_SECRET, Server
 
 from orchestrator.api import sign_body
 
-FIXTURES = Path(__file__).resolve().parents[1] / "intake" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "alertmanager"
 
 
 def fixture(name: str) -> dict[str, Any]:

@@ -39,6 +39,14 @@ _KEYS_PER_QUERY = 500  # below SQLite's limit on bound parameters
 _VLAN_OPS = frozenset({"vlan_create", "vlan_remove"})
 
 
+def _decided(item: Prepared) -> OpResult | LabError:
+    """What preparing found for a change that needs no commit: its replay or its error."""
+    if item.result is not None:
+        return item.result
+    assert item.error is not None
+    return item.error
+
+
 class ExecMixin(LabBase):
     """Apply prepared changes, many per transaction."""
 
@@ -48,6 +56,8 @@ class ExecMixin(LabBase):
         ``wait=False`` raises store.WouldBlock rather than wait for the lab (see GroupCommit).
         """
         out: list[OpResult | LabError] = []
+        if not any(item.ready for item in items):  # replays and invalid changes only: nothing to write
+            return [_decided(item) for item in items]
         with self._store.write(keeps_caches=True, wait=wait) as db:
             self._meta(db)
             now = self._now()
@@ -67,11 +77,8 @@ class ExecMixin(LabBase):
         recorded = self._recorded(db, keys)
         used: set[str] = set()
         for item in items:
-            if item.error is not None:
-                out.append(item.error)
-                continue
-            if item.result is not None:
-                out.append(item.result)
+            if not item.ready:
+                out.append(_decided(item))
                 continue
             op, device, params, key, dry_run = item.change
             clean = params or {}

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from orchestrator.config import Settings
 
 
 @pytest.fixture(autouse=True)
@@ -24,3 +28,33 @@ def home(tmp_path: Path) -> Path:
     path = tmp_path / "home"
     path.mkdir()
     return path
+
+
+# A small real stack shared by the agent and guardrails suites (folders may override these fixtures).
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for a 2-building lab (core-01/02, a/b-dist-01/02, a/b-acc-01..04) with instant changes."""
+    return Settings.model_validate(
+        {"home": str(tmp_path / "home"), "lab": {"buildings": 2, "access_per_building": 4, "time_factor": 0.0}}
+    )
+
+
+@pytest.fixture
+def lab(settings: Settings) -> Any:
+    """A real lab of that size in the settings' home."""
+    from netlab import Lab
+
+    settings.home_path.mkdir(parents=True, exist_ok=True)
+    return Lab.create(settings.lab_db, buildings=2, access_per_building=4, seed=1, time_factor=0.0)
+
+
+@pytest.fixture
+def audit(tmp_path: Path) -> Iterator[Any]:
+    """A real audit log in tmp_path."""
+    from audit.log import AuditLog
+
+    log = AuditLog.open(tmp_path / "audit.db")
+    yield log
+    log.close(checkpoint=False)

@@ -7,9 +7,8 @@ named like a package (see docs/contracts.md).
 from __future__ import annotations
 
 import textwrap
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,31 +23,6 @@ from guardrails.policy_loader import default_policy, parse_policy
 from guardrails.sqlite import Database
 from guardrails.usage import SqliteUsageStore
 from orchestrator.config import Settings
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """A 2-building lab (core-01/02, a/b-dist-01/02, a/b-acc-01..04) with instant changes."""
-    return Settings.model_validate(
-        {"home": str(tmp_path / "home"), "lab": {"buildings": 2, "access_per_building": 4, "time_factor": 0.0}}
-    )
-
-
-@pytest.fixture
-def lab(settings: Settings) -> Any:
-    from netlab.lab import Lab
-
-    settings.home_path.mkdir(parents=True, exist_ok=True)
-    return Lab.create(settings.lab_db, buildings=2, access_per_building=4, seed=1, time_factor=0.0)
-
-
-@pytest.fixture
-def audit(tmp_path: Path) -> Iterator[Any]:
-    from audit.log import AuditLog
-
-    log = AuditLog.open(tmp_path / "audit.db")
-    yield log
-    log.close(checkpoint=False)
 
 
 @pytest.fixture

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import textwrap
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -37,31 +36,6 @@ class Clock:
     def advance(self, seconds: float) -> None:
         self.now += seconds
         self.mono += seconds
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings for a 2-building lab (core-01/02, a/b-dist-01/02, a/b-acc-01..04) with instant changes."""
-    return Settings.model_validate(
-        {"home": str(tmp_path / "home"), "lab": {"buildings": 2, "access_per_building": 4, "time_factor": 0.0}}
-    )
-
-
-@pytest.fixture
-def lab(settings: Settings) -> Any:
-    from netlab import Lab
-
-    settings.home_path.mkdir(parents=True, exist_ok=True)
-    return Lab.create(settings.lab_db, buildings=2, access_per_building=4, seed=1, time_factor=0.0)
-
-
-@pytest.fixture
-def audit(tmp_path: Path) -> Iterator[Any]:
-    from audit.log import AuditLog
-
-    log = AuditLog.open(tmp_path / "audit.db")
-    yield log
-    log.close(checkpoint=False)
 
 
 @pytest.fixture

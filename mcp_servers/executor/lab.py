@@ -92,15 +92,19 @@ class LabExecutor:
     async def running(self) -> AsyncIterator[None]:
         """Run jobs in a task group for as long as the server is up; interrupted jobs end 'failed'."""
         self.store.reap_orphans()
-        async with anyio.create_task_group() as tg:
-            self._tg = tg
-            if self.options.warm:
-                tg.start_soon(self._warm)
-            try:
-                yield
-            finally:
-                self._tg = None
-                tg.cancel_scope.cancel()
+        try:
+            async with anyio.create_task_group() as tg:
+                self._tg = tg
+                if self.options.warm:
+                    tg.start_soon(self._warm)
+                try:
+                    yield
+                finally:
+                    self._tg = None
+                    tg.cancel_scope.cancel()
+        finally:
+            for local in list(self._local.values()):  # a job cancelled before it started
+                _unfreeze(local)
 
     async def _warm(self) -> None:
         """Decode the lab's devices in the background, a chunk per worker-thread call."""
@@ -218,8 +222,7 @@ class LabExecutor:
             self.store.finish(job_id, "failed", "executor stopped before the job finished")
             raise
         finally:
-            if local.frozen:
-                gc_release()
+            _unfreeze(local)
             local.done.set()
             self._local.pop(job_id, None)
 
@@ -280,6 +283,13 @@ class LabExecutor:
             changed = changed or bool(result.changed)
             results.append(result)
         return DeviceOutcome(seq=seq, status="ok", changed=changed, diff=_diff_of(results), replayed=replayed)
+
+
+def _unfreeze(local: _LocalJob) -> None:
+    """Give back the job's hold on the garbage collector, once."""
+    if local.frozen:
+        local.frozen = False
+        gc_release()
 
 
 def _diff_of(results: list[OpResult]) -> Callable[[], str | None]:

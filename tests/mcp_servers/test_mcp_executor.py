@@ -178,6 +178,7 @@ async def test_a_job_outlives_nothing_but_is_never_left_running(slow_spec: Serve
     async with open_clients(slow_spec) as clients:
         job = await call(clients, "launch_job", **launch)
         await call(clients, "wait_job", job_id=job["id"], timeout_s=0.125)
+    assert gc.get_freeze_count() == 0  # the stopped job gave the garbage collector back
     async with open_clients(slow_spec) as clients:
         stopped = await call(clients, "get_job", job_id=job["id"])
         assert stopped["job"]["status"] == "failed" and "executor stopped" in stopped["job"]["error"]

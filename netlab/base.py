@@ -43,10 +43,11 @@ def _frozen_intent(doc: dict[str, Any]) -> dict[str, Any]:
     JSON gives lists, which CPython's collector tracks (and every dict holding one); a 5,000-device
     lab holds ~250,000 interface dicts, and each full collection would walk all of them.
     """
-    doc["interfaces"] = tuple(
-        {**i, "trunk_vlans": tuple(i["trunk_vlans"]), "peer": tuple(i["peer"]) if i["peer"] else None}
-        for i in doc["interfaces"]
-    )
+    for i in doc["interfaces"]:  # fresh from json.loads: nobody else holds these dicts yet
+        i["trunk_vlans"] = tuple(i["trunk_vlans"])
+        if i["peer"]:
+            i["peer"] = tuple(i["peer"])
+    doc["interfaces"] = tuple(doc["interfaces"])
     return doc
 
 

@@ -61,22 +61,28 @@ async def test_ide_reads_pass_through_the_gateway_and_are_audited(tmp_path: Path
     assert [p["outcome"] for k, _, p in kinds if k == "guardrail.decision"] == ["allow"]
 
 
-async def test_ide_write_to_protected_core_needs_approval_and_never_reaches_the_device(tmp_path: Path) -> None:
+async def test_ide_writes_obey_the_default_policy_and_never_reach_the_device(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     before = Lab.open(settings.lab_db).running_config("core-01")
     server = build_guarded_server("executor", settings_gateway_opener(settings), caller=Caller(id="bob", kind="ide"))
     async with Client(server) as client:
-        result = await client.call_tool(
+        # An allowed remediation template on a protected core device: held for approval.
+        held = await client.call_tool(
             "launch_job",
-            {"template": "vlan_deploy", "limit": ["core-01"], "extra_vars": {"vid": 1999, "name": "x"}},
+            {"template": "interface_enable", "limit": ["core-01"], "extra_vars": {"interface": "HundredGigE1/0/1"}},
         )
-        assert result.is_error
-        text = result.content[0].text  # type: ignore[union-attr]
-        assert text.startswith(("[approval_required]", "[denied_by_policy]")), text
+        # A template outside the IDE allow-list: refused outright.
+        denied = await client.call_tool(
+            "launch_job",
+            {"template": "vlan_deploy", "limit": ["a-acc-01"], "extra_vars": {"vid": 1999, "name": "x"}},
+        )
+    assert held.is_error and held.content[0].text.startswith("[approval_required]")  # type: ignore[union-attr]
+    assert denied.is_error and denied.content[0].text.startswith("[denied_by_policy]")  # type: ignore[union-attr]
     assert Lab.open(settings.lab_db).running_config("core-01") == before
     decisions = [p for k, _, p in _audit_kinds(settings) if k == "guardrail.decision"]
-    assert [d["outcome"] for d in decisions] in (["approval_required"], ["deny"])
-    assert decisions[0]["caller"] == {"id": "bob", "kind": "ide", "roles": []}
+    assert [d["outcome"] for d in decisions] == ["approval_required", "deny"]
+    assert all(d["caller"] == {"id": "bob", "kind": "ide", "roles": []} for d in decisions)
+    assert not [k for k, _, p in _audit_kinds(settings) if k == "tool.result" and p.get("ok")]
 
 
 async def test_unknown_tool_for_the_block_is_not_found(tmp_path: Path) -> None:

@@ -112,7 +112,8 @@ def classify(tool: str, result: ToolResult, *, step: str | None = None) -> Failu
     code = result.error_code or "failed"
     if code == "denied_by_policy":
         kind, block = FailureKind.POLICY, "guardrails"
-    elif code == "dependency_unavailable":
+    elif code in ("dependency_unavailable", "auth_failed"):
+        # A backend that refuses our credentials is as unusable as one that is down (but permanent).
         kind = FailureKind.DEPENDENCY_UNAVAILABLE
     elif code == "dependency_degraded":
         kind = FailureKind.DEPENDENCY_DEGRADED

@@ -7,6 +7,7 @@ caller classify the failure without reading prose::
     ├── InvalidArgument           invalid_argument: fix the arguments and retry
     ├── NotFound                  not_found: the named device, interface, job... does not exist
     ├── DependencyUnavailable     dependency_unavailable: the backend itself is down (block boundary)
+    ├── AuthFailed                auth_failed: the backend refused our credentials (fix the config)
     ├── DependencyDegraded        dependency_degraded: the backend answers but partially or stale
     └── DeviceFailed              device_failed: the backend is fine, a device is not
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from mcp.server.mcpserver.exceptions import ToolError
 
 __all__ = [
+    "AuthFailed",
     "BlockError",
     "DependencyDegraded",
     "DependencyUnavailable",
@@ -53,6 +55,7 @@ class ErrorCode(StrEnum):
     DEPENDENCY_UNAVAILABLE = "dependency_unavailable"
     DEPENDENCY_DEGRADED = "dependency_degraded"
     DEVICE_FAILED = "device_failed"
+    AUTH_FAILED = "auth_failed"
     DENIED_BY_POLICY = "denied_by_policy"
     APPROVAL_REQUIRED = "approval_required"
     FAILED = "failed"
@@ -80,6 +83,12 @@ class DependencyUnavailable(BlockError):
     """The backend system itself is down or unreachable."""
 
     code = ErrorCode.DEPENDENCY_UNAVAILABLE
+
+
+class AuthFailed(BlockError):
+    """The backend answered but refused netorch's credentials (401/403): retrying will not help."""
+
+    code = ErrorCode.AUTH_FAILED
 
 
 class DependencyDegraded(BlockError):

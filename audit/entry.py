@@ -59,7 +59,7 @@ def prepare_entry(entry: Mapping[str, Any], redactor: Redactor) -> Prepared:
     payload, payload_json = prepare_payload(entry.get("payload"), redactor)
     return Prepared(
         kind=check_kind(entry.get("kind")),
-        actor=actor,
+        actor=redactor.scrub(actor),  # an identity, but one a caller chose: it may carry a token
         run_id=_optional_text("run_id", entry.get("run_id")),
         definition=_optional_text("definition", entry.get("definition")),
         version=_optional_text("version", version),

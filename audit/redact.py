@@ -29,7 +29,7 @@ Redacting twice gives the same result as redacting once.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -42,6 +42,7 @@ __all__ = [
     "REDACTED",
     "SECRET",
     "TOKEN_COUNTS",
+    "Other",
     "Redactor",
     "apply_all",
     "below",
@@ -50,6 +51,9 @@ __all__ = [
 ]
 
 REDACTED = "[REDACTED]"
+
+Other = Callable[[Any, int], Any]
+"""How a caller redacts a value the walk does not know (``other(value, cls)``)."""
 
 # What a key says about the values under it (``key_class``).
 PLAIN = 0  # nothing: look at the values
@@ -160,15 +164,20 @@ class Redactor:
                 parts[index], changed = line, True
         return "".join(parts) if changed else text
 
-    def redact(self, value: Any) -> Any:
-        """``value`` with secrets replaced (keys by name, strings by pattern); unchanged parts are shared."""
-        return self._walk(value, PLAIN)
+    def redact(self, value: Any, *, other: Other | None = None) -> Any:
+        """``value`` with secrets replaced (keys by name, strings by pattern); unchanged parts are shared.
+
+        ``other(value, cls)`` handles values that are not JSON-like (by default kept, or replaced
+        when they sit under a secret-looking key); it may call ``redact_as`` to descend into them.
+        """
+        return self.redact_as(value, PLAIN, other=other)
 
     def redact_all(self, value: Any) -> Any:
         """Replace every string and number inside ``value`` (it sits under a secret-looking key)."""
-        return self._walk(value, SECRET)
+        return self.redact_as(value, SECRET)
 
-    def _walk(self, value: Any, cls: int) -> Any:
+    def redact_as(self, value: Any, cls: int, *, other: Other | None = None) -> Any:
+        """``redact`` for a value that sits under a key of class ``cls`` (``PLAIN``, ``SECRET``, ...)."""
         if isinstance(value, str):
             return REDACTED if cls != PLAIN else self.scrub(value)
         if value is None or isinstance(value, bool):
@@ -179,15 +188,17 @@ class Redactor:
             out: dict[Any, Any] = {}
             changed = False
             for key, item in value.items():
-                new = self._walk(item, below(cls, key) if isinstance(key, str) else cls)
+                new = self.redact_as(item, below(cls, key) if isinstance(key, str) else cls, other=other)
                 changed = changed or new is not item
                 out[key] = new
             return out if changed or not isinstance(value, dict) else value
         if isinstance(value, list | tuple):
-            items = [self._walk(item, cls) for item in value]
+            items = [self.redact_as(item, cls, other=other) for item in value]
             if isinstance(value, list) and all(new is old for new, old in zip(items, value, strict=True)):
                 return value
             return items
+        if other is not None:
+            return other(value, cls)
         return REDACTED if cls == SECRET else value
 
 

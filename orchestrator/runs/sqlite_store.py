@@ -326,6 +326,6 @@ class SqliteRunStore:
         with self._lock:
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO definitions (name, version, first_used_at) VALUES (?, ?, ?)",
-                (name, version, _ts(utcnow())),
+                (self._redactor.scrub(name), version, _ts(utcnow())),
             )
         return cur.rowcount == 1

@@ -28,9 +28,7 @@ __all__ = [
     "DEFAULT_PATTERNS",
     "KEYWORDS",
     "LINE_PATTERNS",
-    "NAMED_VALUE_PATTERNS",
-    "TOKEN_PATTERNS",
-    "VENDOR_PATTERNS",
+    "LINE_RULES",
 ]
 
 # A value: anything up to whitespace, a double quote or a JSON escape (\n, \r, \t, \", \\); never an
@@ -62,88 +60,85 @@ _PROSE = (
 )
 _WORD_KEY = r"(?:(?<![\w-])|(?<=\\[nrt]))key"  # the word ``key`` on its own, not ``authentication-key``
 
+_PASSWORD = ("secret", "passw", "passphrase")
+_NAMED = ("passw", "passphrase", "pwd", "secret", "token", "key", "community", "psk", "credential", "cookie")
+
+# Each rule is (words, pattern): the pattern can only match a line holding one of the words (lower
+# case), so a line runs only the patterns its words call for, and a line without any runs none.
 # fmt: off
-VENDOR_PATTERNS: tuple[str, ...] = (
+VENDOR_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
     # `secret|password [type] VALUE`: usernames, enable, line passwords, BGP neighbours, PPP, Juniper,
     # FortiOS `set password ENC VALUE`; also prose `password: VALUE` / `password is VALUE`.
-    _I + r"(?:secret|password|passwd|passphrase)(?:[ \t]*[:=]|[ \t]+(?:is|was)\b)?"
-    r"(?:[ \t]+" + _TYPES + r")*[ \t]+" + _PROSE + _Q + _VALUE,
+    (_PASSWORD, _I + r"(?:secret|password|passwd|passphrase)(?:[ \t]*[:=]|[ \t]+(?:is|was)\b)?"
+     r"(?:[ \t]+" + _TYPES + r")*[ \t]+" + _PROSE + _Q + _VALUE),
     # NTP and OSPF/IS-IS keys: `ntp authentication-key 1 md5 VALUE [7]`, `ip ospf authentication-key VALUE`.
-    _I + r"authentication-key[ \t]+(?:\d+[ \t]+(?:md5|sha\d*|hmac-sha\d*|cmac-aes-\d+|aes-\d+-cmac)[ \t]+)?"
-    + _TYPE + _Q + _VALUE,
-    _I + r"message-digest-key[ \t]+\d+[ \t]+md5[ \t]+" + _TYPE + _Q + _VALUE,
+    (("key",), _I + r"authentication-key[ \t]+(?:\d+[ \t]+(?:md5|sha\d*|hmac-sha\d*|cmac-aes-\d+|aes-\d+-cmac)"
+     r"[ \t]+)?" + _TYPE + _Q + _VALUE),
+    (("key",), _I + r"message-digest-key[ \t]+\d+[ \t]+md5[ \t]+" + _TYPE + _Q + _VALUE),
     # SNMP: communities (IOS/EOS/NX-OS, Juniper set and hierarchical styles) and v3 pass-phrases.
-    _I + r"snmp-server[ \t]+community[ \t]+" + _TYPE + _Q + _VALUE,
-    _I + r"snmp-server[ \t]+host[ \t]+[^\s\\]+[ \t]+(?:(?:traps|informs|vrf[ \t]+[^\s\\]+)[ \t]+)*"
-    r"(?:version[ \t]+(?:1|2c)[ \t]+)?(?!version\b)" + _VALUE,
-    _I + r"snmp[ \t]+community[ \t]+" + _Q + _VALUE,
-    r"(?i)" + _BOL + r"[ \t+\-]*community[ \t]+" + _Q + _VALUE + r"(?=[ \t\"]*\{)",
-    _I + r"auth[ \t]+(?:md5|sha(?:-?\d+)?)[ \t]+(?:localized[ \t]+)?" + _Q + _VALUE,
-    _I + r"priv[ \t]+(?:des(?:56)?|3des|aes(?:-?[ \t]*\d+)?)[ \t]+(?:localized[ \t]+)?" + _Q + _VALUE,
+    (("community",), _I + r"snmp-server[ \t]+community[ \t]+" + _TYPE + _Q + _VALUE),
+    (("snmp",), _I + r"snmp-server[ \t]+host[ \t]+[^\s\\]+[ \t]+(?:(?:traps|informs|vrf[ \t]+[^\s\\]+)[ \t]+)*"
+     r"(?:version[ \t]+(?:1|2c)[ \t]+)?(?!version\b)" + _VALUE),
+    (("community",), _I + r"snmp[ \t]+community[ \t]+" + _Q + _VALUE),
+    (("community",), r"(?i)" + _BOL + r"[ \t+\-]*community[ \t]+" + _Q + _VALUE + r"(?=[ \t\"]*\{)"),
+    (("auth",), _I + r"auth[ \t]+(?:md5|sha(?:-?\d+)?)[ \t]+(?:localized[ \t]+)?" + _Q + _VALUE),
+    (("priv",), _I + r"priv[ \t]+(?:des(?:56)?|3des|aes(?:-?[ \t]*\d+)?)[ \t]+(?:localized[ \t]+)?" + _Q + _VALUE),
     # TACACS+/RADIUS/AAA keys on one line: `tacacs-server host H key 7 VALUE`, `radius-server key VALUE`.
-    _I + r"(?:tacacs|radius|aaa)(?:-server)?\b[^\n\\]{0,200}?" + _WORD_KEY + r"[ \t]+" + _TYPE + _Q + _VALUE,
+    (("key",), _I + r"(?:tacacs|radius|aaa)(?:-server)?\b[^\n\\]{0,200}?" + _WORD_KEY + r"[ \t]+" + _TYPE + _Q
+     + _VALUE),
     # An indented `key` line inside a `tacacs server X` / `radius server X` block, typed or not; never
     # `key chain`, a key-chain's `key 1`, or a whole string such as the description "key switch".
-    r"(?i)" + _BOL + r"[+\-]?[ \t]+key[ \t]+(?!chain\b|config-key\b)(?![0-9]+[ \t]*(?:$|[\r\n\"\\]))"
-    + _TYPE + _Q + _VALUE,
+    (("key",), r"(?i)" + _BOL + r"[+\-]?[ \t]+key[ \t]+(?!chain\b|config-key\b)(?![0-9]+[ \t]*(?:$|[\r\n\"\\]))"
+     + _TYPE + _Q + _VALUE),
     # Typed keys anywhere: `key 7 VALUE`, `key-string [7] VALUE`, `server-key [0] VALUE`.
-    r"(?i)" + _WORD_KEY + r"[ \t]+[0-9][ \t]+" + _Q + _VALUE,
-    _I + r"(?:key-string|server-key)[ \t]+" + _TYPE + _Q + _VALUE,
-    _I + r"config-key[ \t]+password-encrypt[ \t]+" + _VALUE,
+    (("key",), r"(?i)" + _WORD_KEY + r"[ \t]+[0-9][ \t]+" + _Q + _VALUE),
+    (("key",), _I + r"(?:key-string|server-key)[ \t]+" + _TYPE + _Q + _VALUE),
+    (("key",), _I + r"config-key[ \t]+password-encrypt[ \t]+" + _VALUE),
     # IKE: `crypto isakmp key [0|6] VALUE address A`, `pre-shared-key [local|remote] [0|6] VALUE`.
-    _I + r"isakmp[ \t]+key[ \t]+" + _TYPE + _VALUE,
-    _I + r"pre-shared-key[ \t]+(?:(?:local|remote|hex|ascii|ascii-text|address[ \t]+[^\s\\]+(?:[ \t]+key)?)[ \t]+)*"
-    + _TYPE + _Q + _VALUE,
-    _I + r"wpa-psk[ \t]+(?:ascii|hex)[ \t]+" + _TYPE + _VALUE,
-    _I + r"authentication[ \t]+(?:text|plain-text|simple)[ \t]+" + _VALUE,
-    # Unix crypt / Cisco type 5, 8, 9 / Arista sha512 / bcrypt / yescrypt hashes, wherever they appear
-    # (last: after the keyword patterns, so `secret 5 $1$...` keeps its type).
-    r"\$(?:1|2[abxy]|5|6|8|9|14|y|gy)\$[./A-Za-z0-9$-]{4,}",
+    (("key",), _I + r"isakmp[ \t]+key[ \t]+" + _TYPE + _VALUE),
+    (("key",), _I + r"pre-shared-key[ \t]+(?:(?:local|remote|hex|ascii|ascii-text|address[ \t]+[^\s\\]+"
+     r"(?:[ \t]+key)?)[ \t]+)*" + _TYPE + _Q + _VALUE),
+    (("psk",), _I + r"wpa-psk[ \t]+(?:ascii|hex)[ \t]+" + _TYPE + _VALUE),
+    (("auth",), _I + r"authentication[ \t]+(?:text|plain-text|simple)[ \t]+" + _VALUE),
+    # Unix crypt / Cisco type 5, 8, 9 / Arista sha512 / bcrypt / yescrypt hashes, wherever they appear.
+    (("$",), r"\$(?:1|2[abxy]|5|6|8|9|14|y|gy)\$[./A-Za-z0-9$-]{4,}"),
 )
 
-# fmt: on
-
-TOKEN_PATTERNS: tuple[str, ...] = (
-    # Header values of any scheme (before the bearer rule, so the scheme word is kept).
-    _I + r"(?:proxy-)?authorization(?:\\?[\"'])?[ \t]*[:=][ \t]*(?:\\?[\"'])?"
-    r"(?:(?:basic|bearer|token|digest|negotiate|ntlm|apikey|sso-key)[ \t]+)?" + _KV_VALUE,
-    _I + r"bearer[ \t]+(?P<secret>[A-Za-z0-9._~+/=-]{8,})",
-    _B + r"sk-ant-[A-Za-z0-9_-]{8,}",
-    _B + r"sk-[A-Za-z0-9_-]{20,}",
-    _B + r"[sr]k_(?:live|test)_[A-Za-z0-9]{16,}",
-    _B + r"gh[pousr]_[A-Za-z0-9]{30,}",
-    _B + r"github_pat_[A-Za-z0-9_]{22,}",
-    _B + r"(?:AKIA|ASIA)[0-9A-Z]{16}\b",
-    _B + r"xox[abposr]-[A-Za-z0-9-]{10,}",
-    _B + r"xapp-[A-Za-z0-9-]{10,}",
-    r"hooks\.slack\.com/services/(?P<secret>[A-Za-z0-9/_-]{8,})",
-    _B + r"AIza[0-9A-Za-z_-]{35}\b",
-    _I + r"[a-z][a-z0-9+.-]*://[^/\s:@\"]+:(?P<secret>[^@\s/\"]+)@",
-    _B + r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+",
+TOKEN_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
+    # Header values of any scheme.
+    (("auth",), _I + r"(?:proxy-)?authorization(?:\\?[\"'])?[ \t]*[:=][ \t]*(?:\\?[\"'])?"
+     r"(?:(?:basic|bearer|token|digest|negotiate|ntlm|apikey|sso-key)[ \t]+)?" + _KV_VALUE),
+    (("bearer",), _I + r"bearer[ \t]+(?P<secret>[A-Za-z0-9._~+/=-]{8,})"),
+    (("sk-",), _B + r"sk-ant-[A-Za-z0-9_-]{8,}"),
+    (("sk-",), _B + r"sk-[A-Za-z0-9_-]{20,}"),
+    (("k_live_", "k_test_"), _B + r"[sr]k_(?:live|test)_[A-Za-z0-9]{16,}"),
+    (("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), _B + r"gh[pousr]_[A-Za-z0-9]{30,}"),
+    (("github_pat_",), _B + r"github_pat_[A-Za-z0-9_]{22,}"),
+    (("akia", "asia"), _B + r"(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+    (("xox",), _B + r"xox[abposr]-[A-Za-z0-9-]{10,}"),
+    (("xapp-",), _B + r"xapp-[A-Za-z0-9-]{10,}"),
+    (("hooks.slack",), r"hooks\.slack\.com/services/(?P<secret>[A-Za-z0-9/_-]{8,})"),
+    (("aiza",), _B + r"AIza[0-9A-Za-z_-]{35}\b"),
+    (("://",), _I + r"[a-z][a-z0-9+.-]*://[^/\s:@\"]+:(?P<secret>[^@\s/\"]+)@"),
+    (("eyj",), _B + r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+"),
 )
 
-NAMED_VALUE_PATTERNS: tuple[str, ...] = (
+NAMED_VALUE_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
     # `password=…`, `"token": "…"`, `'community': '…'`, `?api_key=…&`; `close`/`open` are the quotes
     # around the name and the value, so an unquoted JSON number is replaced by a quoted marker.
-    r"(?i)(?:(?<![A-Za-z0-9])|(?<=\\[nrt]))(?:[A-Za-z0-9]+[_-])*"
-    r"(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|community|psk|pre[_-]?shared[_-]?key"
-    r"|private[_-]?key|credentials?|access[_-]?key|auth[_-]?key|(?:set-)?cookie)"
-    r"(?P<close>\\?[\"'])?[ \t]*[:=][ \t]*(?P<open>\\?[\"'])?(?!(?:null|true|false)\b)" + _KV_VALUE,
+    (_NAMED, r"(?i)(?:(?<![A-Za-z0-9])|(?<=\\[nrt]))(?:[A-Za-z0-9]+[_-])*"
+     r"(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|community|psk|pre[_-]?shared[_-]?key"
+     r"|private[_-]?key|credentials?|access[_-]?key|auth[_-]?key|(?:set-)?cookie)"
+     r"(?P<close>\\?[\"'])?[ \t]*[:=][ \t]*(?P<open>\\?[\"'])?(?!(?:null|true|false)\b)" + _KV_VALUE),
 )
+# fmt: on
 
 # Patterns that may span lines; run over the whole text before the line patterns.
 BLOCK_PATTERNS: tuple[str, ...] = (
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----[^\"]*?(?:-----END [A-Z ]*PRIVATE KEY-----|(?=\\?\")|$)",
 )
-# Every other pattern stays inside one line, raw or JSON-escaped, so it runs only on the lines that
-# hold one of these words (lower case): a 10,000-line configuration costs a few substring scans.
-LINE_PATTERNS: tuple[str, ...] = (*VENDOR_PATTERNS, *TOKEN_PATTERNS, *NAMED_VALUE_PATTERNS)
-KEYWORDS: tuple[str, ...] = (
-    # vendor syntaxes and named values
-    "secret", "passw", "passphrase", "pwd", "key", "community", "snmp", "auth", "priv", "psk", "$",
-    "token", "credential", "cookie",
-    # token formats
-    "bearer", "sk-", "k_live_", "k_test_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "akia", "asia",
-    "xox", "xapp-", "hooks.slack", "aiza", "://", "eyj",
-)  # fmt: skip
+# Every other pattern stays inside one line, raw or JSON-escaped.
+LINE_RULES: tuple[tuple[tuple[str, ...], str], ...] = (*VENDOR_RULES, *TOKEN_RULES, *NAMED_VALUE_RULES)
+LINE_PATTERNS: tuple[str, ...] = tuple(pattern for _, pattern in LINE_RULES)
+KEYWORDS: tuple[str, ...] = tuple(dict.fromkeys(word for words, _ in LINE_RULES for word in words))
 DEFAULT_PATTERNS: tuple[str, ...] = (*BLOCK_PATTERNS, *LINE_PATTERNS)

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from audit.redact import REDACTED, Redactor, _replace, apply_all
-from audit.secrets import BLOCK_PATTERNS, LINE_PATTERNS
+from audit.secrets import BLOCK_PATTERNS, LINE_PATTERNS, LINE_RULES
 
 # (configuration or text line, the secrets in it, the line once redacted)
 SYNTAXES: list[tuple[str, tuple[str, ...], str]] = [
@@ -103,6 +103,9 @@ SYNTAXES: list[tuple[str, tuple[str, ...], str]] = [
     ("AKIAIOSFODNN7EXAMPLE in env", ("AKIAIOSFODNN7EXAMPLE",), "[REDACTED] in env"),
     ("key AIzaSyA-1234567890abcdefghijklmnopqrstu", ("AIzaSyA-1234567890abcdefghijklmnopqrstu",), "key [REDACTED]"),
     ("sk-ant-api03-AbCdEfGhIjKlMnOp used", ("sk-ant-api03-AbCdEfGhIjKlMnOp",), "[REDACTED] used"),
+    ("OPENAI=sk-proj0123456789abcdefghij", ("sk-proj0123456789abcdefghij",), "OPENAI=[REDACTED]"),
+    ("stripe sk_live_0123456789abcdefABCD", ("sk_live_0123456789abcdefABCD",), "stripe [REDACTED]"),
+    ("socket mode xapp-1-A0123456789-abcdef", ("xapp-1-A0123456789-abcdef",), "socket mode [REDACTED]"),
     ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJvcHMifQ.c2lnbmF0dXJl", ("eyJzdWIiOiJvcHMifQ",), REDACTED),
     ("https://user:UrlPass@git.example.com/r", ("UrlPass",), "https://user:[REDACTED]@git.example.com/r"),
     # named values in free text
@@ -191,6 +194,18 @@ def test_the_keyword_fast_path_matches_every_pattern_applied_everywhere() -> Non
     whole = "\n".join(corpus)
     for text in [*corpus, whole, json.dumps({"t": whole}), whole.replace("\n", "\r\n")]:
         assert redactor.scrub(text) == exhaustive(text)
+
+
+@pytest.mark.parametrize(("words", "pattern"), LINE_RULES, ids=[p[:50] for _, p in LINE_RULES])
+def test_every_rule_has_a_sample_and_its_words_are_in_every_line_it_matches(words: tuple[str, ...], pattern: str) -> None:
+    """A rule runs only on lines holding one of its words: a match without one would be skipped."""
+    compiled = re.compile(pattern)
+    lines = [line for text, _, _ in SYNTAXES for line in text.split("\n")]
+    matched = [line for line in lines if compiled.search(line)]
+    assert matched, "no sample in SYNTAXES exercises this rule"
+    for line in matched + [json.dumps({"t": line}) for line in matched]:
+        if compiled.search(line):
+            assert any(word in line.lower() for word in words), line
 
 
 def test_a_private_key_block_is_redacted_raw_and_as_json() -> None:

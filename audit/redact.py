@@ -253,18 +253,27 @@ def _lower(text: str) -> str:
 def _keyword_lines(lower: str, first: re.Match[str]) -> list[tuple[int, int]]:
     """(start, end) of every line holding a keyword (``first`` is the first one), in order.
 
-    A raw or a JSON-escaped newline ends a line.
+    A raw or a JSON-escaped newline ends a line. Every search is bounded by the previous line's end
+    or by the next known newline, so the whole text is scanned a constant number of times.
     """
     found: list[tuple[int, int]] = []
     size = len(lower)
+    previous_end = 0
+    next_raw, next_escaped = lower.find("\n"), lower.find("\\n")
     match: re.Match[str] | None = first
     while match is not None:
         index = match.start()
-        escaped = lower.rfind("\\n", 0, index)
-        start = max(lower.rfind("\n", 0, index) + 1, escaped + 2 if escaped != -1 else 0)
-        ends = [e for e in (lower.find("\n", index), lower.find("\\n", index)) if e != -1]
+        raw = lower.rfind("\n", previous_end, index)
+        escaped = lower.rfind("\\n", previous_end, index)
+        start = max(raw + 1 if raw != -1 else previous_end, escaped + 2 if escaped != -1 else previous_end)
+        if next_raw != -1 and next_raw < index:
+            next_raw = lower.find("\n", index)
+        if next_escaped != -1 and next_escaped < index:
+            next_escaped = lower.find("\\n", index)
+        ends = [e for e in (next_raw, next_escaped) if e != -1]
         end = min(ends) if ends else size
         found.append((start, end))
+        previous_end = end
         match = _KEYWORD.search(lower, end)
     return found
 

@@ -197,7 +197,7 @@ def test_the_keyword_fast_path_matches_every_pattern_applied_everywhere() -> Non
 
 
 @pytest.mark.parametrize(("words", "pattern"), LINE_RULES, ids=[p[:50] for _, p in LINE_RULES])
-def test_every_rule_has_a_sample_and_its_words_are_in_every_line_it_matches(words: tuple[str, ...], pattern: str) -> None:
+def test_every_rule_has_a_sample_whose_lines_hold_its_words(words: tuple[str, ...], pattern: str) -> None:
     """A rule runs only on lines holding one of its words: a match without one would be skipped."""
     compiled = re.compile(pattern)
     lines = [line for text, _, _ in SYNTAXES for line in text.split("\n")]

@@ -57,11 +57,13 @@ def prepare_entry(entry: Mapping[str, Any], redactor: Redactor) -> Prepared:
     if isinstance(version, int) and not isinstance(version, bool):
         version = str(version)  # stored as text: the hash must not depend on a column's type
     payload, payload_json = prepare_payload(entry.get("payload"), redactor)
+    definition = _optional_text("definition", entry.get("definition"))
     return Prepared(
         kind=check_kind(entry.get("kind")),
-        actor=actor,
+        actor=redactor.scrub(actor),  # an identity, but one a caller chose: it may carry a token
         run_id=_optional_text("run_id", entry.get("run_id")),
-        definition=_optional_text("definition", entry.get("definition")),
+        # An investigation's definition is its subject, the operator's own words.
+        definition=None if definition is None else redactor.scrub(definition),
         version=_optional_text("version", version),
         payload=payload,
         payload_json=payload_json,

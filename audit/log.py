@@ -70,6 +70,7 @@ class AuditLog:
         checkpoint_every_records: int = 1000,
         checkpoint_every_seconds: float = 300.0,
         redact_patterns: Iterable[str] = (),
+        redactor: Redactor | None = None,
         clock: Callable[[], float] = time.time,
         busy_timeout: float = 30.0,
         trace: Callable[[str], None] | None = None,
@@ -86,6 +87,8 @@ class AuditLog:
             checkpoint_every_records / checkpoint_every_seconds: automatic checkpoint policy,
                 checked after each append.
             redact_patterns: extra regexes whose matches are redacted from payload strings.
+            redactor: the process's shared ``Redactor`` (then ``redact_patterns`` is not used), so
+                the log and every other store redact alike.
             clock: seconds since the epoch (tests pass a fake one).
             trace: called with every SQL statement the connection runs.
         """
@@ -117,7 +120,7 @@ class AuditLog:
             sink = JsonlSink(
                 Path(checkpoint_path) if checkpoint_path else path.parent / f"{path.stem}-checkpoints.jsonl"
             )
-        redactor = Redactor(redact_patterns)
+        redactor = redactor if redactor is not None else Redactor(redact_patterns)
         store = Store(path, busy_timeout=busy_timeout, trace=trace)
         anchor = Anchor(
             store,

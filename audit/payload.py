@@ -14,7 +14,7 @@ from typing import Any
 
 from audit.canonical import NotJson, canonical_json
 from audit.errors import InvalidEntry
-from audit.redact import REDACTED, Redactor, key_is_secret
+from audit.redact import PLAIN, REDACTED, SECRET, Redactor, below
 
 __all__ = ["prepare_payload"]
 
@@ -30,11 +30,13 @@ class _Walk:
         self.redactor = redactor
         self.simple = True
 
-    def value(self, value: Any, secret: bool) -> Any:
+    def value(self, value: Any, cls: int) -> Any:
         if isinstance(value, str):
-            return REDACTED if secret else self.redactor.scrub(value)
+            return REDACTED if cls != PLAIN else self.redactor.scrub(value)
         if value is None or value is True or value is False:
             return value
+        if cls == SECRET and isinstance(value, int | float):
+            return REDACTED
         if isinstance(value, int):
             return int(value)
         if isinstance(value, float):
@@ -47,7 +49,7 @@ class _Walk:
                 if not key.isascii():
                     self.simple = False  # json.dumps sorts by code point, JCS by UTF-16 unit
                 try:
-                    out[key] = self.value(item, secret or key_is_secret(key))
+                    out[key] = self.value(item, below(cls, key))
                 except NotJson as exc:
                     raise exc.at(key) from None
             return out
@@ -55,11 +57,11 @@ class _Walk:
             items = []
             for index, item in enumerate(value):
                 try:
-                    items.append(self.value(item, secret))
+                    items.append(self.value(item, cls))
                 except NotJson as exc:
                     raise exc.at(index) from None
             return items
-        if secret:
+        if cls == SECRET:
             return REDACTED
         raise NotJson(f"{type(value).__name__} is not a JSON value (convert it first, e.g. model_dump(mode='json'))")
 
@@ -89,7 +91,7 @@ def prepare_payload(payload: Any, redactor: Redactor) -> tuple[dict[str, Any], s
         raise InvalidEntry(f"payload must be a JSON object (a dict), not {type(payload).__name__}")
     walk = _Walk(redactor)
     try:
-        clean = walk.value(payload, False)
+        clean = walk.value(payload, PLAIN)
         if walk.simple:
             text = json.dumps(clean, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         else:

@@ -15,8 +15,10 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Literal
 
+from audit.redact import Redactor
 from guardrails.decision import Decision
 from guardrails.request import args_hash
 
@@ -49,7 +51,10 @@ def plan_hash(arguments: dict[str, Any]) -> str:
     """``sha256:<hex>`` of what an approval binds besides targets: template, vars, dry run, and so on.
 
     Target keys, the idempotency key and any ``approval_id`` are left out; so are ``None`` values and
-    ``dry_run: false``, which mean the same as leaving the key out.
+    ``dry_run: false``, which mean the same as leaving the key out. Secrets are redacted before
+    hashing: the hash is stored beside the redacted arguments, and a digest of a short password
+    next to everything else that was hashed would give the password away. The approver never sees
+    a secret's value either, so the binding covers exactly what was shown.
     """
     plan = {
         k: v
@@ -59,7 +64,13 @@ def plan_hash(arguments: dict[str, Any]) -> str:
     extra = plan.get("extra_vars")
     if isinstance(extra, dict) and "scope" in extra:
         plan["extra_vars"] = {k: v for k, v in extra.items() if k != "scope"}
-    return args_hash(plan)
+    return args_hash(_plan_redactor().redact(plan))
+
+
+@lru_cache(maxsize=1)
+def _plan_redactor() -> Redactor:
+    """The built-in secret syntaxes, compiled once (immutable)."""
+    return Redactor()
 
 
 def key_lineage(key: str) -> str:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from audit.redact import Redactor
 from guardrails.approval import Approval
 from guardrails.sqlite import Database
 
@@ -15,8 +16,17 @@ __all__ = ["SqliteApprovalStore"]
 class SqliteApprovalStore:
     """Approval requests in ``guardrails.db``; they survive the process that created them."""
 
-    def __init__(self, db: Database | str | Path) -> None:
+    def __init__(self, db: Database | str | Path, *, redactor: Redactor | None = None) -> None:
         self.db = db if isinstance(db, Database) else Database(db)
+        self._redactor = redactor if redactor is not None else Redactor()
+
+    def _body(self, approval: Approval) -> str:
+        """The stored body: the approval with secrets in its arguments and texts redacted.
+
+        The plan hash stays as computed; it binds the approval to the redacted arguments
+        (``guardrails.approval.plan_hash``), so it is no oracle for a secret either.
+        """
+        return json.dumps(self._redactor.redact(json.loads(approval.body_json())), sort_keys=True)
 
     def add(self, approval: Approval) -> None:
         """Store a new request."""
@@ -31,7 +41,7 @@ class SqliteApprovalStore:
                     approval.tool,
                     approval.args_hash,
                     json.dumps(list(approval.targets)),
-                    approval.body_json(),
+                    self._body(approval),
                     approval.created_at,
                     approval.expires_at,
                 ),
@@ -64,6 +74,6 @@ class SqliteApprovalStore:
             cur = conn.execute(
                 "UPDATE approvals SET status = ?, body = ?, expires_at = ? WHERE id = ? AND status = ?"
                 " AND COALESCE(json_extract(body, '$.revision'), 0) = ?",
-                (new.status, new.body_json(), new.expires_at, old.id, old.status, old.revision),
+                (new.status, self._body(new), new.expires_at, old.id, old.status, old.revision),
             )
             return cur.rowcount == 1

@@ -187,7 +187,7 @@ async def open_clients(
         McpSetupError: a bad backend name or option (in-process blocks).
         ServerUnreachable: a stdio or HTTP server that cannot be started or reached.
     """
-    ctx = context or BackendContext(spec.home, spec.lab)
+    ctx = context or BackendContext.for_spec(spec)
     holders = [_Holder(b, spec.block(b), _client_for(b, spec, spec.block(b), ctx)) for b in blocks]
     failed: BaseException | None = None
     async with anyio.create_task_group() as tg:

@@ -6,8 +6,9 @@ import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from audit.redact import Redactor
 from mcp_servers.errors import DependencyUnavailable
-from mcp_servers.spec import LabSpec
+from mcp_servers.spec import LabSpec, ServersSpec
 
 if TYPE_CHECKING:
     from netlab import Lab
@@ -24,10 +25,24 @@ _last_lab: list[Lab] = []
 class BackendContext:
     """Shared by the backends of one process, so the three lab backends open the lab once."""
 
-    def __init__(self, home: Path, lab: LabSpec | None = None, *, lab_instance: Lab | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        lab: LabSpec | None = None,
+        *,
+        lab_instance: Lab | None = None,
+        redactor: Redactor | None = None,
+    ) -> None:
         self.home = home
         self._lab_spec = lab
         self._lab = lab_instance
+        self.redactor = redactor if redactor is not None else Redactor()
+        """What the backends' stores redact with (the executor's job records)."""
+
+    @classmethod
+    def for_spec(cls, spec: ServersSpec) -> BackendContext:
+        """The context of the servers a spec describes (its home, its lab, its redaction patterns)."""
+        return cls(spec.home, spec.lab, redactor=Redactor(spec.redact_patterns))
 
     def lab(self) -> Lab:
         """The embedded lab, opened on first use (LabNotInitialised propagates: a setup mistake)."""

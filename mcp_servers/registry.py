@@ -79,7 +79,7 @@ def _lab_executor(options: dict[str, Any], ctx: BackendContext) -> ExecutorBacke
     from mcp_servers.executor.lab import LabExecutor
 
     try:
-        return LabExecutor.create(ctx.lab(), ctx.home, options)
+        return LabExecutor.create(ctx.lab(), ctx.home, options, redactor=ctx.redactor)
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"])

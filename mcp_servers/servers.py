@@ -19,7 +19,7 @@ def build_server(block: Block | str, spec: ServersSpec, ctx: BackendContext | No
     from mcp_servers.observability.server import build_observability_server
     from mcp_servers.sot.server import build_sot_server
 
-    ctx = ctx or BackendContext(spec.home, spec.lab)
+    ctx = ctx or BackendContext.for_spec(spec)
     block_spec = spec.block(block)
     if block == "sot":
         return build_sot_server(registry.SOT_BACKENDS.create(block_spec.backend, block_spec.options, ctx))
@@ -33,7 +33,7 @@ def build_servers(
     spec: ServersSpec, blocks: tuple[Block, ...] = BLOCKS, ctx: BackendContext | None = None
 ) -> dict[Block, MCPServer[Any]]:
     """Several blocks' servers sharing one backend context (so the lab is opened once)."""
-    ctx = ctx or BackendContext(spec.home, spec.lab)
+    ctx = ctx or BackendContext.for_spec(spec)
     return {block: build_server(block, spec, ctx) for block in blocks}
 
 

@@ -49,6 +49,9 @@ class ServersSpec(_Spec):
     sot: BlockSpec = Field(default_factory=BlockSpec)
     observability: BlockSpec = Field(default_factory=BlockSpec)
     executor: BlockSpec = Field(default_factory=BlockSpec)
+    redact_patterns: list[str] = Field(
+        default_factory=list, description="Extra secret regexes the servers' stores redact (audit.redact_patterns)."
+    )
 
     @model_validator(mode="after")
     def _transport_needs(self) -> ServersSpec:

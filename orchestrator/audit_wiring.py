@@ -8,10 +8,20 @@ from pathlib import Path
 from audit.errors import KeyProblem
 from audit.keys import SigningKey, VerifyKey, load_verify_key, resolve_signing_key
 from audit.log import AuditLog
+from audit.redact import Redactor
 from audit.sinks import make_sink
 from orchestrator.config import Settings
 
-__all__ = ["audit_paths", "open_audit_log", "signing_key", "trusted_verify_key"]
+__all__ = ["audit_paths", "open_audit_log", "settings_redactor", "signing_key", "trusted_verify_key"]
+
+
+def settings_redactor(settings: Settings) -> Redactor:
+    """The one Redactor of this configuration: the built-in secret syntaxes plus ``audit.redact_patterns``.
+
+    Every store (audit, runs, checkpoints, intake, approvals, executor jobs, outbox) redacts with it
+    before it writes (ARCHITECTURE.md decision 10). Raises InvalidEntry naming a bad pattern.
+    """
+    return Redactor(settings.audit.redact_patterns)
 
 
 def audit_paths(settings: Settings) -> dict[str, Path]:
@@ -38,7 +48,13 @@ def signing_key(settings: Settings, *, create: bool = True) -> SigningKey:
     )
 
 
-def open_audit_log(settings: Settings, *, verify_key: VerifyKey | None = None, create_key: bool = True) -> AuditLog:
+def open_audit_log(
+    settings: Settings,
+    *,
+    verify_key: VerifyKey | None = None,
+    create_key: bool = True,
+    redactor: Redactor | None = None,
+) -> AuditLog:
     """Open the audit log of this netorch home, with its configured key, sink and policies.
 
     ``verify_key`` opens it for checking only (an auditor's trusted public key); ``create_key``
@@ -61,7 +77,7 @@ def open_audit_log(settings: Settings, *, verify_key: VerifyKey | None = None, c
         sink=sink,
         checkpoint_every_records=audit.checkpoint_every_records,
         checkpoint_every_seconds=audit.checkpoint_every_seconds,
-        redact_patterns=audit.redact_patterns,
+        redactor=redactor if redactor is not None else settings_redactor(settings),
     )
 
 

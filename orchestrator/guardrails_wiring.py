@@ -21,6 +21,7 @@ from guardrails.policy_loader import load_policy
 from guardrails.records import AuditSink
 from guardrails.sqlite import Database
 from guardrails.usage import SqliteUsageStore
+from orchestrator.audit_wiring import settings_redactor
 from orchestrator.config import Settings
 
 __all__ = [
@@ -60,7 +61,8 @@ def _emitter(audit: AuditSink | None) -> Any:
 
 def approvals_service(settings: Settings, *, audit: AuditSink | None = None, db: Database | None = None) -> Approvals:
     """Approvals over the configured store; events go to ``audit`` when given."""
-    return Approvals(SqliteApprovalStore(db or open_database(settings)), emit=_emitter(audit))
+    store = SqliteApprovalStore(db or open_database(settings), redactor=settings_redactor(settings))
+    return Approvals(store, emit=_emitter(audit))
 
 
 def build_gateway(
@@ -77,7 +79,7 @@ def build_gateway(
         clients,
         audit=audit,
         policy=policy or settings_policy(settings),
-        approvals=SqliteApprovalStore(database),
+        approvals=SqliteApprovalStore(database, redactor=settings_redactor(settings)),
         locks=SqliteLockStore(database),
         usage=SqliteUsageStore(database),
         dry_run=settings.guardrails.dry_run,

@@ -87,6 +87,7 @@ def servers_spec(settings: Settings, config_path: str | None = None) -> ServersS
         return ServersSpec(
             home=settings.home_path,
             lab=LabSpec(db=settings.lab_db, time_factor=settings.lab.time_factor),
+            redact_patterns=list(settings.audit.redact_patterns),
             **blocks,
         )
     except ValidationError as exc:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
+from audit.redact import Redactor
 from dag_fallback.base import Clock, SystemClock
 from dag_fallback.context import WorkflowContext
 from dag_fallback.definition import WorkflowDefinition
@@ -38,7 +39,8 @@ from guardrails.gateway import ToolGateway
 from guardrails.locks import SqliteLockStore
 from guardrails.policy import Policy
 from guardrails.usage import SqliteUsageStore
-from orchestrator.audit_wiring import open_audit_log
+from orchestrator.audit_wiring import open_audit_log, settings_redactor
+from orchestrator.checkpoints import open_checkpointer
 from orchestrator.config import Settings
 from orchestrator.guardrails_wiring import open_database, settings_policy
 from orchestrator.mcp_wiring import open_clients
@@ -70,6 +72,8 @@ class Runtime:
     router: Router
     checkpointer: AsyncSqliteSaver
     clock: Clock = field(default_factory=SystemClock)
+    redactor: Redactor = field(default_factory=Redactor)
+    """What every store of this runtime redacts with (the intake store of the front door too)."""
 
     @property
     def approvals(self) -> Approvals:
@@ -217,7 +221,9 @@ async def _open_runtime(
         lab = _ensure_lab(settings)
         if lab is not None:
             stack.callback(lab.close)
-        audit = open_audit_log(settings)
+        # One redactor for every store this runtime opens (ARCHITECTURE.md decision 10).
+        redactor = settings_redactor(settings)
+        audit = open_audit_log(settings, redactor=redactor)
         stack.callback(audit.close)
         clients = await stack.enter_async_context(open_clients(settings, config_path))
         policy = settings_policy(settings)
@@ -228,13 +234,13 @@ async def _open_runtime(
             clients,
             audit=audit,
             policy=policy,
-            approvals=SqliteApprovalStore(db),
+            approvals=SqliteApprovalStore(db, redactor=redactor),
             locks=SqliteLockStore(db),
             usage=SqliteUsageStore(db),
             dry_run=settings.guardrails.dry_run,
             clock=wall.now,
         )
-        store = SqliteRunStore(settings.data_path(settings.runs.db, "runs.db"))
+        store = SqliteRunStore(settings.data_path(settings.runs.db, "runs.db"), redactor=redactor)
         stack.callback(store.close)
         runs = RunService(
             store,
@@ -242,9 +248,11 @@ async def _open_runtime(
             dedup_window_seconds=settings.runs.dedup_window_seconds,
             lease_seconds=settings.runs.lease_seconds,
         )
-        notifier = build_notifier(settings.notifier.backend, settings.notifier.options, home=settings.home_path)
+        notifier = build_notifier(
+            settings.notifier.backend, settings.notifier.options, home=settings.home_path, redactor=redactor
+        )
         saver = await stack.enter_async_context(
-            AsyncSqliteSaver.from_conn_string(str(settings.data_path(settings.runs.checkpoints, "checkpoints.db")))
+            open_checkpointer(settings.data_path(settings.runs.checkpoints, "checkpoints.db"), redactor)
         )
         forks = _executor_forks(settings)
 
@@ -283,6 +291,7 @@ async def _open_runtime(
             router=load_router(settings, workflows=runner.versions),
             checkpointer=saver,
             clock=wall,
+            redactor=redactor,
         )
 
         async def after_end(run: Run, wait_approval: bool) -> Run:

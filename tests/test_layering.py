@@ -2,7 +2,9 @@
 
 `agent/` and `dag_fallback/` reach the network only through the guardrails gateway: they never
 import netlab, the MCP servers or their backends, nor an MCP client of their own. guardrails may
-use only audit and the MCP client/error vocabulary; netlab and audit import nothing of ours.
+use only audit and the MCP client/error vocabulary; mcp_servers only netlab (the lab backends) and
+``audit.redact`` (the executor's job records are redacted like every other store); netlab and audit
+import nothing of ours.
 Imports inside functions and ``importlib.import_module("...")`` with a literal name count too.
 """
 
@@ -66,6 +68,11 @@ def violation(package: str, module: str) -> str | None:
         if any(_under(module, p) for p in OURS) and not any(_under(module, p) for p in allowed):
             return "guardrails may import only audit, mcp_servers.client and mcp_servers.errors"
         return None
+    if package == "mcp_servers":
+        allowed = ("netlab", "audit.redact")
+        if any(_under(module, p) for p in OURS) and not any(_under(module, p) for p in allowed):
+            return "mcp_servers may import only netlab and audit.redact"
+        return None
     if package in ("netlab", "audit") and any(_under(module, p) for p in OURS):
         return f"{package} imports nothing of ours"
     return None
@@ -81,7 +88,7 @@ def _violations(package: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("package", ["agent", "dag_fallback", "guardrails", "netlab", "audit"])
+@pytest.mark.parametrize("package", ["agent", "dag_fallback", "guardrails", "mcp_servers", "netlab", "audit"])
 def test_package_respects_the_import_rule(package: str) -> None:
     assert _violations(package) == []
 
@@ -98,6 +105,10 @@ def test_package_respects_the_import_rule(package: str) -> None:
         ("guardrails", "from netlab.errors import LabError\n", "netlab.errors"),
         ("guardrails", "from mcp_servers.sot.server import build\n", "mcp_servers.sot.server"),
         ("audit", "from guardrails import Caller\n", "guardrails"),
+        ("mcp_servers", "from audit.log import AuditLog\n", "audit.log"),
+        ("mcp_servers", "from orchestrator.config import Settings\n", "orchestrator.config"),
+        ("mcp_servers", "from guardrails.gateway import ToolGateway\n", "guardrails.gateway"),
+        ("netlab", "from audit.redact import Redactor\n", "audit.redact"),
     ],
 )
 def test_the_checker_catches_a_forbidden_import(package: str, source: str, bad: str) -> None:
@@ -115,6 +126,8 @@ def test_the_checker_catches_a_forbidden_import(package: str, source: str, bad: 
         ("guardrails", "mcp_servers.client"),
         ("guardrails", "audit.record"),
         ("agent", "langgraph.types"),
+        ("mcp_servers", "audit.redact"),
+        ("mcp_servers", "netlab.changes"),
     ],
 )
 def test_allowed_imports_pass(package: str, module: str) -> None:

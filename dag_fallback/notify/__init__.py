@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from audit.redact import Redactor
 from dag_fallback.notify.base import Notification, Notifier, NotifyError
 from dag_fallback.notify.outbox import OutboxNotifier
 from dag_fallback.notify.servicenow import ServiceNowNotifier
@@ -28,12 +29,20 @@ NOTIFIER_BACKENDS: tuple[str, ...] = ("outbox", "webhook", "servicenow")
 
 
 def build_notifier(
-    backend: str, options: dict[str, Any], *, home: Path, client: httpx.AsyncClient | None = None
+    backend: str,
+    options: dict[str, Any],
+    *,
+    home: Path,
+    client: httpx.AsyncClient | None = None,
+    redactor: Redactor | None = None,
 ) -> Notifier:
-    """The notifier named in ``notifier.backend`` with its ``options``; ValueError names a bad one."""
+    """The notifier named in ``notifier.backend`` with its ``options``; ValueError names a bad one.
+
+    ``redactor`` cleans what the outbox file keeps (the default one when not given).
+    """
     opts = dict(options)
     if backend == "outbox":
-        return OutboxNotifier(Path(opts.get("path") or home / "outbox.jsonl"))
+        return OutboxNotifier(Path(opts.get("path") or home / "outbox.jsonl"), redactor=redactor)
     if backend == "webhook":
         if not opts.get("url"):
             raise ValueError("notifier backend 'webhook' needs options.url")

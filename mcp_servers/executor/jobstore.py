@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from audit.redact import Redactor
 from mcp_servers.errors import InvalidArgument, NotFound
 from mcp_servers.executor.models import FINISHED, DeviceResult, DeviceStatus, Job, JobCounts, LaunchRequest
 from mcp_servers.paging import Page, PageRequest
@@ -93,9 +94,12 @@ class DeviceOutcome:
 class JobStore:
     """Jobs and their per-device results in SQLite (WAL, so readers never block the runner)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, redactor: Redactor | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        # Extra vars, diffs and errors are stored redacted: a diff of a device holding a secret line
+        # must not copy it here (what get_job returns is the redacted record).
+        self._redactor = redactor if redactor is not None else Redactor()
         # The runner writes from the event loop thread only; check_same_thread=False lets a
         # server's worker threads read without a second connection.
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
@@ -107,6 +111,13 @@ class JobStore:
         """Close the connection."""
         self._db.close()
 
+    def _scrub(self, text: str | None) -> str | None:
+        return None if text is None else self._redactor.scrub(text)
+
+    def _outcome_row(self, job_id: int, o: DeviceOutcome) -> tuple[object, ...]:
+        diff, error = self._scrub(_text(o.diff)), self._scrub(o.error)
+        return (o.status, int(o.changed), diff, error, o.error_class, int(o.replayed), job_id, o.seq)
+
     def create(self, request: LaunchRequest, runner: str) -> int:
         """Record a new pending job with every device pending; return its id."""
         with self._db:
@@ -116,7 +127,7 @@ class JobStore:
                 " created) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
                 (
                     request.template,
-                    json.dumps(request.extra_vars, sort_keys=True),
+                    json.dumps(self._redactor.redact(request.extra_vars), sort_keys=True),
                     json.dumps(request.limit),
                     int(request.dry_run),
                     request.idempotency_key,
@@ -152,14 +163,12 @@ class JobStore:
             self._db.executemany(
                 "UPDATE job_devices SET status=?, changed=?, diff=?, error=?, error_class=?, replayed=?"
                 " WHERE job_id=? AND seq=?",
-                [
-                    (o.status, int(o.changed), _text(o.diff), o.error, o.error_class, int(o.replayed), job_id, o.seq)
-                    for o in outcomes
-                ],
+                [self._outcome_row(job_id, o) for o in outcomes],
             )
 
     def skip_unfinished(self, job_id: int, reason: str) -> None:
         """Mark every device not yet finished as skipped (pending) or failed (in flight)."""
+        reason = self._redactor.scrub(reason)
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(
@@ -176,7 +185,7 @@ class JobStore:
         """Set the final status of a job."""
         self._db.execute(
             "UPDATE jobs SET status=?, error=COALESCE(?, error), finished=? WHERE id=?",
-            (status, error, time.time(), job_id),
+            (status, self._scrub(error), time.time(), job_id),
         )
 
     def request_cancel(self, job_id: int) -> None:

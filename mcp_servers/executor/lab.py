@@ -24,6 +24,7 @@ from mcp_servers.lab_errors import translate_lab_errors
 from mcp_servers.paging import PageRequest
 
 if TYPE_CHECKING:
+    from audit.redact import Redactor
     from netlab import Lab, OpResult
     from netlab.changes import Prepared
 
@@ -82,11 +83,11 @@ class LabExecutor:
         self._runner = runner_id()
 
     @classmethod
-    def create(cls, lab: Lab, home: Path, options: dict[str, Any]) -> LabExecutor:
-        """Build from `executor.options` (validated; a bad key is named)."""
+    def create(cls, lab: Lab, home: Path, options: dict[str, Any], *, redactor: Redactor | None = None) -> LabExecutor:
+        """Build from `executor.options` (validated; a bad key is named); ``redactor`` cleans the job records."""
         opts = LabExecutorOptions.model_validate(options)
         db = Path(opts.db).expanduser() if opts.db else home / "executor-jobs.db"
-        return cls(lab, JobStore(db), opts)
+        return cls(lab, JobStore(db, redactor=redactor), opts)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

@@ -38,10 +38,11 @@ def actor_of(explicit: str | None) -> str:
 @contextmanager
 def open_service(settings: Settings) -> Iterator[RunService]:
     """The run service over this home's run store and audit log (closed after)."""
-    from orchestrator.audit_wiring import open_audit_log
+    from orchestrator.audit_wiring import open_audit_log, settings_redactor
 
-    store = SqliteRunStore(settings.data_path(settings.runs.db, "runs.db"))
-    log = open_audit_log(settings)
+    redactor = settings_redactor(settings)
+    store = SqliteRunStore(settings.data_path(settings.runs.db, "runs.db"), redactor=redactor)
+    log = open_audit_log(settings, redactor=redactor)
     try:
         yield RunService(store, log, dedup_window_seconds=settings.runs.dedup_window_seconds)
     finally:

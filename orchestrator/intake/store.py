@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from audit.redact import Redactor
 from orchestrator.intake.errors import IdempotencyConflict, IntakeStorageError
 
 __all__ = [
@@ -142,9 +143,17 @@ class SqliteIntakeStore:
     """:class:`IntakeStore` on one SQLite file (WAL, ``synchronous=FULL``: a 2xx means on disk)."""
 
     def __init__(
-        self, path: str | Path, *, clock: Callable[[], float] = time.time, busy_timeout_ms: int = 5000
+        self,
+        path: str | Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        busy_timeout_ms: int = 5000,
+        redactor: Redactor | None = None,
     ) -> None:
         self.path = Path(path)
+        # Raw alert and ticket payloads are kept redacted, and hashed only once redacted: a digest of
+        # a body beside its redacted copy would let anyone brute-force a short secret in it.
+        self._redactor = redactor if redactor is not None else Redactor()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._clock = clock
         self._lock = threading.Lock()
@@ -223,7 +232,8 @@ class SqliteIntakeStore:
         outcomes: list[AcceptOutcome] = []
         with self._transaction() as db:
             for item in items:
-                digest = body_hash(item.request)
+                request = self._redactor.redact(json.loads(json.dumps(item.request, default=str)))
+                digest = body_hash(request)
                 found = db.execute(
                     f"SELECT {self._COLUMNS} FROM intake WHERE source = ? AND dedup_key = ?",
                     (item.source, item.dedup_key),
@@ -267,7 +277,7 @@ class SqliteIntakeStore:
                         row.kind,
                         row.actor,
                         digest,
-                        json.dumps(item.request, sort_keys=True, default=str),
+                        json.dumps(request, sort_keys=True),
                         now,
                         now,
                     ),
@@ -282,7 +292,7 @@ class SqliteIntakeStore:
         with self._transaction() as db:
             db.execute(
                 "UPDATE intake SET status = ?, run_id = ?, error = ?, rule = ? WHERE id = ?",
-                (status, run_id, error, rule, intake_id),
+                (status, run_id, None if error is None else self._redactor.scrub(error), rule, intake_id),
             )
 
     def add_note(self, intake_id: str, kind: str, data: dict[str, Any]) -> None:
@@ -290,8 +300,12 @@ class SqliteIntakeStore:
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO intake_notes (intake_id, at, kind, data) VALUES (?, ?, ?, ?)",
-                (intake_id, self._clock(), kind, json.dumps(data, sort_keys=True, default=str)),
+                (intake_id, self._clock(), kind, self._json(data)),
             )
+
+    def _json(self, data: Any) -> str:
+        """``data`` as stored: JSON with its secrets redacted."""
+        return json.dumps(self._redactor.redact(json.loads(json.dumps(data, default=str))), sort_keys=True)
 
     def notes(self, intake_id: str) -> list[dict[str, Any]]:
         """The notes of a row, oldest first."""

@@ -86,7 +86,7 @@ async def open_front_door(settings: Settings) -> AsyncIterator[FrontDoor]:
         )
         door = FrontDoor(
             settings=settings,
-            store=SqliteIntakeStore(intake_db_path(settings)),
+            store=SqliteIntakeStore(intake_db_path(settings), redactor=rt.redactor),
             runs=rt.runs,
             launcher=launcher,
             router=rt.router,

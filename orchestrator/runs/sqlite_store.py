@@ -1,13 +1,22 @@
-"""The embedded run store: one SQLite file (WAL), safe for several processes on one machine."""
+"""The embedded run store: one SQLite file (WAL), safe for several processes on one machine.
+
+Every document is redacted before it is written (input, outcome, waiting_on, failure, step summaries
+and errors, device errors and details, an investigation's subject): what a run reads back is what a
+later ``netorch runs show`` shows, never a secret (ARCHITECTURE.md decision 10).
+"""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
+from audit.redact import Redactor
 from orchestrator.runs.errors import UnknownRun
 from orchestrator.runs.model import ACTIVE, DeviceState, Run, RunKind, RunStatus, StepState, utcnow
 from orchestrator.runs.store import LeaseState
@@ -69,8 +78,9 @@ def _ts(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _doc(run: Run) -> str:
-    return run.model_dump_json(exclude=_LEASE_FIELDS)
+def _redacted(model: BaseModel, redactor: Redactor, exclude: set[str] | None = None) -> str:
+    """The model's JSON document with every secret in it redacted."""
+    return json.dumps(redactor.redact(model.model_dump(mode="json", exclude=exclude)), separators=(",", ":"))
 
 
 def _run(row: tuple[str, str | None, float | None]) -> Run:
@@ -84,8 +94,9 @@ def _run(row: tuple[str, str | None, float | None]) -> Run:
 class SqliteRunStore:
     """RunStore on one SQLite file; the filterable fields are columns, the record is JSON."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, redactor: Redactor | None = None) -> None:
         self.path = Path(path)
+        self._redactor = redactor if redactor is not None else Redactor()
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         # One connection shared by the event loop and worker threads, serialised by a lock.
@@ -114,6 +125,9 @@ class SqliteRunStore:
         with self._lock:
             self._db.close()
 
+    def _doc(self, run: Run) -> str:
+        return _redacted(run, self._redactor, _LEASE_FIELDS)
+
     def create(self, run: Run, *, reuse_finished_since: datetime | None) -> tuple[Run, bool]:
         """Insert unless the dedup key is taken by an active or recently finished run (atomic)."""
         with self._lock:
@@ -131,14 +145,14 @@ class SqliteRunStore:
                     (
                         run.id,
                         run.kind.value,
-                        run.name,
+                        self._redactor.scrub(run.name),
                         run.version,
                         run.status.value,
                         key,
                         _ts(run.created_at),
                         _ts(run.updated_at),
                         _ts(run.finished_at),
-                        _doc(run),
+                        self._doc(run),
                     ),
                 )
                 self._db.execute("COMMIT")
@@ -178,7 +192,7 @@ class SqliteRunStore:
                     run.status.value,
                     _ts(run.updated_at),
                     _ts(run.finished_at),
-                    _doc(run),
+                    self._doc(run),
                     run.id,
                     expect.value,
                 ),
@@ -262,7 +276,7 @@ class SqliteRunStore:
                 "INSERT INTO run_steps (run_id, step, ord, doc) VALUES (?, ?,"
                 " (SELECT COALESCE(MAX(ord), 0) + 1 FROM run_steps WHERE run_id=?), ?)"
                 " ON CONFLICT(run_id, step) DO UPDATE SET doc=excluded.doc",
-                (run_id, step.step, run_id, step.model_dump_json()),
+                (run_id, step.step, run_id, _redacted(step, self._redactor)),
             )
 
     def steps(self, run_id: str) -> list[StepState]:
@@ -275,7 +289,7 @@ class SqliteRunStore:
         """Upsert per-device states in one transaction."""
         if not devices:
             return
-        rows = [(run_id, d.step, d.device, d.outcome, d.model_dump_json()) for d in devices]
+        rows = [(run_id, d.step, d.device, d.outcome, _redacted(d, self._redactor)) for d in devices]
         with self._lock:
             self._db.execute("BEGIN")
             try:
@@ -312,6 +326,6 @@ class SqliteRunStore:
         with self._lock:
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO definitions (name, version, first_used_at) VALUES (?, ?, ?)",
-                (name, version, _ts(utcnow())),
+                (self._redactor.scrub(name), version, _ts(utcnow())),
             )
         return cur.rowcount == 1

@@ -16,7 +16,8 @@ from audit.redact import REDACTED, Redactor, key_is_secret
     [
         "password", "passwd", "db_password", "secret", "client_secret", "token", "access_token",
         "accessToken", "api_key", "apiKey", "X-Api-Key", "private_key", "privateKey", "Authorization",
-        "key", "ssh_key", "signingKey", "credentials", "Cookie",
+        "ssh_key", "signingKey", "credentials", "Cookie", "community", "snmpCommunity", "psk", "wpa_psk",
+        "pre_shared_key", "preSharedKey", "auth", "basic_auth", "pwd", "passphrase",
     ],
 )  # fmt: skip
 def test_secret_looking_names(name: str) -> None:
@@ -24,19 +25,33 @@ def test_secret_looking_names(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["idempotency_key", "dedup_key", "key_id", "keyId", "public_key", "monkey", "device", "keys", "hotkey"]
-)
+    "name",
+    [
+        "idempotency_key", "dedup_key", "key_id", "keyId", "public_key", "monkey", "device", "keys", "hotkey",
+        "groupKey", "author", "privilege", "description", "key",
+    ],
+)  # fmt: skip
 def test_names_that_are_not_secrets(name: str) -> None:
     assert not key_is_secret(name)
 
 
-def test_numbers_under_secret_names_are_kept_strings_are_not() -> None:
+def test_a_bare_key_is_an_identifier_not_a_secret() -> None:
+    """Saga entries and approval redemptions name their idempotency key ``key``; a resume reads it back."""
+    entry = {"key": "r-1/deploy/lane-0", "step": "deploy", "devices": ["b-acc-01"]}
+    assert Redactor().redact(entry) == entry
+
+
+def test_token_counts_are_kept_numeric_secrets_are_not() -> None:
+    """``max_tokens`` is a count; ``password: 123456`` (a YAML int) is a secret all the same."""
     redactor = Redactor()
     out = redactor.redact(
         {
             "usage": {"input_tokens": 1200, "output_tokens": 85, "max_tokens": 4096},
             "token": "abc123",
             "password": None,
+            "enable_password": 123456,
+            "snmp": {"community": 4711, "port": 161},
+            "verify": {"password": True},
             "idempotency_key": "run-1/deploy/sw-a-acc-01",
             "auth": {"api_key": "k-123", "key_id": "kid-7"},
             "tokens": [{"name": "ops", "token": "t-1", "count": 3}],
@@ -46,6 +61,9 @@ def test_numbers_under_secret_names_are_kept_strings_are_not() -> None:
         "usage": {"input_tokens": 1200, "output_tokens": 85, "max_tokens": 4096},
         "token": REDACTED,
         "password": None,
+        "enable_password": REDACTED,
+        "snmp": {"community": REDACTED, "port": 161},
+        "verify": {"password": True},
         "idempotency_key": "run-1/deploy/sw-a-acc-01",
         "auth": {"api_key": REDACTED, "key_id": "kid-7"},
         "tokens": [{"name": REDACTED, "token": REDACTED, "count": 3}],

@@ -154,12 +154,17 @@ def demo(
         home = Path(cli.overrides["home"]).expanduser().resolve()
         if (home / "lab.db").exists():
             fail(f"'{home}' already holds a lab; the demo builds its own: use an empty --home")
+        temporary = False
     else:
         home = Path(tempfile.mkdtemp(prefix="netorch-demo-"))
+        temporary = True
     console.print(
         f"[bold]netorch demo[/bold]: VLAN service {SERVICE} (VID {VID}, {SUBNET}) to {LOCATION} access switches"
     )
     outcome = asyncio.run(run_demo(demo_settings(home, time_factor=time_factor)))
+    if temporary:
+        # Kept on purpose: the commands printed above inspect it. Named so nobody has to hunt for it.
+        console.print(f"The demo's data is kept in the temporary home {home}; remove it with: rm -rf {home}")
     if not outcome["audit_ok"] or outcome["result"] != "partial":
         raise typer.Exit(1)
 

@@ -39,15 +39,21 @@ def init(
     access_per_building: Annotated[int | None, typer.Option(help="Access switches per building.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the deterministic topology.")] = None,
     latency_ms: Annotated[float | None, typer.Option(help="Simulated latency of one device change.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing lab (its devices, faults and history are lost).")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Create a fresh lab in $NETORCH_HOME/lab.db (replacing any lab there); flags default from netorch.yaml.
+    """Create a fresh lab in $NETORCH_HOME/lab.db; flags default from netorch.yaml.
 
+    An existing lab is replaced only with --force: its state, faults and config history are lost.
     Example: netorch lab init --buildings 8 --access-per-building 98 --seed 7
     """
     from netlab import Lab
 
     settings = state(ctx).settings
+    if settings.lab_db.exists() and not force:
+        fail(f"'{settings.lab_db}' already holds a lab; use --force to replace it (its state is lost)")
     lab_cfg = settings.lab
     started = time.perf_counter()
     lab = Lab.create(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from orchestrator.cli.demo_cmd import DEMO_APPROVER
@@ -40,3 +42,13 @@ def test_demo_never_clobbers_an_existing_lab(tmp_path: Path) -> None:
     result = runner.invoke(app, ["--home", str(home), "demo"])
     assert result.exit_code == 1 and "already holds a lab" in result.stderr
     assert (home / "lab.db").read_bytes() == b"precious"
+
+
+def test_demo_names_the_temporary_home_it_keeps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    homes = list(tmp_path.glob("netorch-demo-*"))
+    assert len(homes) == 1 and (homes[0] / "lab.db").is_file()
+    out = " ".join(result.stdout.split())
+    assert f"The demo's data is kept in the temporary home {homes[0]}; remove it with: rm -rf {homes[0]}" in out

@@ -31,9 +31,25 @@ def test_init_prints_count_and_time_and_json(home: Path) -> None:
     assert result.exit_code == 0
     assert result.stdout.startswith("Initialised lab: 12 devices (2 buildings x 3 access, seed 1) in ")
     assert str(home / "lab.db") in result.stdout
-    data = json.loads(lab_cli(home, "init", "--json").stdout)
+    data = json.loads(lab_cli(home, "init", "--force", "--json").stdout)
     assert (data["devices"], data["buildings"], data["access_per_building"]) == (2 + 3 * 10, 3, 8)
     assert data["seconds"] >= 0
+
+
+def test_init_refuses_to_replace_a_lab_without_force(initialised: Path) -> None:
+    lab_cli(initialised, "inject", "link_down", "--device", "a-acc-02", "--interface", "Et49")
+    refused = lab_cli(initialised, "init", "--buildings", "1")
+    assert refused.exit_code == 1
+    assert refused.stderr.strip() == (
+        f"Error: '{initialised / 'lab.db'}' already holds a lab; use --force to replace it (its state is lost)"
+    )
+    lab = Lab.open(initialised / "lab.db")
+    try:  # untouched: same size, the fault still there
+        assert lab.info().devices == 12 and [f.kind for f in lab.faults()] == ["link_down"]
+    finally:
+        lab.close()
+    replaced = lab_cli(initialised, "init", "--buildings", "1", "--access-per-building", "2", "--force")
+    assert replaced.exit_code == 0 and "6 devices" in replaced.stdout
 
 
 def test_init_defaults_come_from_the_config_file(home: Path, tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,8 +33,18 @@ class FakeClock:
 
 
 def make_ctx(fleet: Fleet, runs: RunService, clock: FakeClock, **kw: Any) -> WorkflowContext:
-    """A workflow context over the fleet."""
+    """A workflow context over the fleet; time limits are looked at every few milliseconds of real time."""
+    kw = {"job_poll_s": 0.005, **kw}
     return WorkflowContext(tools=fleet, recorder=runs, clock=clock, rng=random.Random(7), **kw)
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    """Wait (real time, generously bounded) until ``condition()`` holds; never a timing assertion."""
+    for _ in range(4000):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"never happened: {what}")
 
 
 def compile_graph(add: Any, entry: str) -> Any:

@@ -44,7 +44,7 @@ async def test_one_job_per_lane_sized_by_forks(runs, clock, run_id) -> None:
     out = await run_graph(graph, fleet, runs, clock, run_id, executor_forks=10)
     jobs = launches(fleet)
     assert len(jobs) == 2 and sorted(len(j["limit"]) for j in jobs) == [20, 20]
-    assert {j["idempotency_key"] for j in jobs} == {f"{run_id}/deploy"}
+    assert {j["idempotency_key"] for j in jobs} == {f"{run_id}/deploy/w0/l0", f"{run_id}/deploy/w0/l1"}
     assert all(j["extra_vars"] == {"vid": 1214, "name": "app-payments"} for j in jobs)
     assert out["outcome"] == {"result": "done"} and len(out["results"]["deploy"]) == 40
     assert fleet.tool_count("wait_job") >= 2  # long-polls, no tight loop on get_job
@@ -60,7 +60,7 @@ async def test_transient_devices_retried_alone_permanent_never(runs, clock, run_
     out = await run_graph(graph, fleet, runs, clock, run_id)
     jobs = launches(fleet)
     assert [j["limit"] for j in jobs] == [sorted(fleet.devices), ["sw-002"]]
-    assert jobs[1]["idempotency_key"] == job_key(run_id, "deploy", 2) == f"{run_id}/deploy/retry-1"
+    assert jobs[1]["idempotency_key"] == job_key(f"{run_id}/deploy/w0/l0", 2) == f"{run_id}/deploy/w0/l0/retry-1"
     r = out["results"]["deploy"]
     assert r["sw-002"]["outcome"] == "succeeded" and r["sw-002"]["attempts"] == 2
     assert r["sw-005"]["outcome"] == "failed" and r["sw-005"]["error_class"] == "permanent"
@@ -68,18 +68,20 @@ async def test_transient_devices_retried_alone_permanent_never(runs, clock, run_
     assert out["failure"]["kind"] == "downstream_failed" and "sw-005" in out["failure"]["message"]
 
 
-async def test_rerun_replays_completed_devices_instead_of_reapplying(runs, clock, run_id) -> None:
+async def test_rerun_returns_the_jobs_it_launched_instead_of_reapplying(runs, clock, run_id) -> None:
     fleet = Fleet.of(5)
     graph = compile_graph(deploy_step(FanOutPolicy()).add_to, "deploy")
-    await run_graph(graph, fleet, runs, clock, run_id)
-    # A resumed run re-launches the step with the same key (fresh thread: nothing checkpointed).
+    first = await run_graph(graph, fleet, runs, clock, run_id)
+    # A resumed run re-launches the step with the same keys (fresh thread: nothing checkpointed).
     again = compile_graph(deploy_step(FanOutPolicy()).add_to, "deploy")
     out = await again.ainvoke(
         {"run_id": run_id, "params": {"devices": sorted(fleet.devices)}},
         {"configurable": {"thread_id": run_id + "-again"}},
         context=make_ctx(fleet, runs, clock),
     )
-    assert all(r["replayed"] for r in out["results"]["deploy"].values())
+    jobs = {r["detail"]["job_id"] for r in out["results"]["deploy"].values()}
+    assert jobs == {r["detail"]["job_id"] for r in first["results"]["deploy"].values()} == {1}
+    assert all(r["outcome"] == "succeeded" for r in out["results"]["deploy"].values())
     assert all(ops == ["vlan_deploy:1214"] for ops in fleet.applied.values())
 
 

@@ -30,6 +30,7 @@ from dag_fallback.context import WorkflowContext
 from dag_fallback.definition import WorkflowDefinition
 from dag_fallback.gateway import GatewayApprovalDesk, GatewayToolCaller
 from dag_fallback.notify import Notifier, build_notifier
+from dag_fallback.serde import checkpoint_serde
 from dag_fallback.workflows import WORKFLOWS
 from guardrails.approval_store import SqliteApprovalStore
 from guardrails.approvals import Approvals
@@ -246,6 +247,7 @@ async def _open_runtime(
         saver = await stack.enter_async_context(
             AsyncSqliteSaver.from_conn_string(str(settings.data_path(settings.runs.checkpoints, "checkpoints.db")))
         )
+        saver.serde = checkpoint_serde()  # dag_fallback.serde: our state types, so resume never warns
         forks = _executor_forks(settings)
 
         def context(definition: WorkflowDefinition) -> WorkflowContext:

@@ -13,6 +13,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import StateGraph
 
 from dag_fallback.context import WorkflowContext
+from dag_fallback.serde import checkpoint_serde
 from dag_fallback.state import WorkflowState
 from orchestrator.runs import RunService
 
@@ -56,4 +57,4 @@ def compile_graph(add: Any, entry: str) -> Any:
     graph.set_entry_point(entry)
     graph.set_finish_point("done")
     graph.set_finish_point("failed")
-    return graph.compile(checkpointer=InMemorySaver())
+    return graph.compile(checkpointer=InMemorySaver(serde=checkpoint_serde()))

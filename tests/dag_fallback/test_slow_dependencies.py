@@ -17,8 +17,8 @@ from langgraph.graph import StateGraph
 from langgraph.runtime import Runtime
 
 from dag_fallback.context import WorkflowContext
-from dag_fallback.fanout import FanOut, FanOutPolicy
 from dag_fallback.failures import FailureKind
+from dag_fallback.fanout import FanOut, FanOutPolicy
 from dag_fallback.notify.outbox import OutboxNotifier
 from dag_fallback.outcomes import DeviceResult
 from dag_fallback.retry import RetryPolicy
@@ -50,7 +50,9 @@ async def report(state: Any, runtime: Runtime[WorkflowContext]) -> dict[str, Any
     failure = state.get("failure") or {}
     result = "escalated" if failure.get("kind") == FailureKind.ESCALATED else ("failed" if failure else "success")
     final = {d: DeviceResult.from_dict(r) for d, r in state.get("results", {}).get("deploy", {}).items()}
-    return await finish(runtime.context, state, workflow="test", result=result, title=result, summary=result, final=final)
+    return await finish(
+        runtime.context, state, workflow="test", result=result, title=result, summary=result, final=final
+    )
 
 
 def graph_with_undo(policy: FanOutPolicy, *, timeout_s: float | None = 300.0) -> Any:
@@ -71,7 +73,9 @@ async def drive(graph: Any, fleet: Fleet, runs: RunService, clock: FakeClock, ru
 
 
 def launched(fleet: Fleet, template: str = "vlan_deploy") -> list[tuple[list[str], str]]:
-    return [(a["limit"], a["idempotency_key"]) for t, a in fleet.calls if t == "launch_job" and a["template"] == template]
+    return [
+        (a["limit"], a["idempotency_key"]) for t, a in fleet.calls if t == "launch_job" and a["template"] == template
+    ]
 
 
 async def test_transient_failures_in_a_timed_out_job_get_their_retries(runs, clock, run_id) -> None:
@@ -114,7 +118,9 @@ async def test_a_change_still_in_flight_after_the_cancel_is_possibly_applied_and
     assert slow["detail"]["applied"] == "possibly" and "had not settled" in slow["detail"]["applied_reason"]
     (entry,) = out["saga"]
     assert entry["applied"] == {"sw-001": "yes", "sw-002": "yes", "sw-003": "possibly"}
-    assert {d: r["outcome"] for d, r in out["results"]["undo"].items()} == dict.fromkeys(entry["devices"], "compensated")
+    assert {d: r["outcome"] for d, r in out["results"]["undo"].items()} == dict.fromkeys(
+        entry["devices"], "compensated"
+    )
     assert "possibly applied: sw-003" in out["failure"]["message"]
     (record,) = [d for d in runs.devices(run_id, step="deploy") if d.device == "sw-003"]
     assert record.detail["applied"] == "possibly"  # the run record says which, and why

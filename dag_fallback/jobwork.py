@@ -83,10 +83,8 @@ class JobWork:
             "launch_job", args, run_id=lane.run_id, approval_id=lane.data.get("approval_id")
         )
         if not launched.ok:
-            if launched.error_code == "conflict":
-                why = f"an earlier job under key '{key}' may have changed it"
-                return _all_failed(devices, "launch_job", launched, lane.step, "possibly", why)
-            # The executor validates a launch before it starts anything: a refused launch ran nothing.
+            # The executor checks a launch (key, template, vars, devices) before it starts anything: a
+            # refused launch ran nothing of this step. A conflict names the other job holding the key.
             return _all_failed(devices, "launch_job", launched, lane.step, "no", "the job was never started")
         job_id = int(launched.data["id"])
         job = launched.data

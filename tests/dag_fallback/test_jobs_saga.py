@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dagf_fleet import Fleet
+from dagf_fleet import Fleet, Result
 from dagf_helpers import FakeClock, compile_graph, make_ctx
 from langgraph.graph import StateGraph
 
+from dag_fallback.failures import classify, error_class_of
 from dag_fallback.fanout import FanOut, FanOutPolicy
 from dag_fallback.retry import RetryPolicy
 from dag_fallback.saga import Saga, compensation_plan
@@ -130,3 +131,31 @@ async def test_failing_compensation_escalates(runs, clock, run_id) -> None:
     assert out["failure"]["kind"] == "escalated" and "sw-002" in out["failure"]["message"]
     assert out["results"]["undo"]["sw-002"]["outcome"] == "failed"
     assert out["results"]["undo"]["sw-001"]["outcome"] == "compensated"
+
+
+def test_a_conflict_is_permanent_invalid_input() -> None:
+    result = Result(False, error_code="conflict", error="key 'r/deploy/w0/l0' was already used by job 3")
+    failure = classify("launch_job", result, step="deploy")
+    assert failure.kind == "invalid_input" and failure.block == "executor" and "[conflict]" in failure.message
+    assert error_class_of("conflict") == "permanent"
+
+
+async def test_a_conflicting_key_is_not_retried_and_nothing_is_undone(runs, clock, run_id) -> None:
+    fleet = Fleet.of(2)
+    await fleet.call(  # an earlier launch under the lane's key, with other parameters
+        "launch_job",
+        {
+            "template": "vlan_deploy",
+            "extra_vars": {"vid": 99},
+            "limit": ["sw-001"],
+            "dry_run": False,
+            "idempotency_key": f"{run_id}/deploy/w0/l0",
+        },
+        run_id=run_id,
+    )
+    policy = FanOutPolicy(retry=RetryPolicy(max_attempts=3, base_delay_s=1, jitter=0))
+    out = await run_graph(compile_graph(deploy_step(policy).add_to, "deploy"), fleet, runs, clock, run_id)
+    assert fleet.tool_count("launch_job") == 2 and clock.slept == []  # refused once, never retried
+    r = out["results"]["deploy"]["sw-001"]
+    assert r["error_class"] == "permanent" and r["detail"]["applied"] == "no"
+    assert out["failure"]["kind"] == "invalid_input" and not out.get("saga")

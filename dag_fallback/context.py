@@ -35,7 +35,8 @@ class WorkflowContext:
     rng: random.Random = field(default_factory=random.Random)
     executor_forks: int = 50  # devices one executor job changes at once (AWX "forks")
     max_job_size: int = 1000  # devices per launch_job: the default policy's per-call limit for workflows
-    job_poll_s: float = 30.0  # wait_job long-poll per call
+    job_poll_s: float = 30.0  # wait_job long-poll per call; also how often a time limit is looked at
+    cancel_grace_s: float = 10.0  # how long a timed-out job is given to settle after cancel_job
     spawn: SpawnFn | None = None  # start another workflow run (compliance_scan → drift_remediation)
     _semaphores: dict[Hashable, asyncio.Semaphore] = field(default_factory=dict, repr=False)
     _limiters: dict[Hashable, RateLimiter] = field(default_factory=dict, repr=False)

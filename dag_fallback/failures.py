@@ -4,6 +4,9 @@
 * ``dependency_degraded`` — it answers partially or late: proceed only with explicit acknowledgement;
 * ``downstream_failed`` — the Executor (or a collector) reported failure: retry/compensate per device.
 
+An executor ``conflict`` (an idempotency key reused with other parameters) is ``invalid_input`` and
+permanent: the launch ran nothing, and repeating it cannot succeed.
+
 The gateway adds ``policy`` (denied) and approvals add ``rejected``/``timeout``; workflow decisions add
 ``threshold`` (too many devices failed a check), ``incomplete_intent`` (the SoT lacks what a change
 needs) and ``escalated`` (compensation itself failed, or a fix did not hold).
@@ -75,6 +78,8 @@ TOOL_BLOCKS: dict[str, str] = {
 }
 
 _TRANSIENT_CODES = frozenset({"dependency_unavailable", "dependency_degraded", "failed", "rate_limited"})
+# Never worth a retry, whatever the block: the call contradicts itself or an earlier call.
+_PERMANENT_CODES = frozenset({"conflict", "invalid_argument", "not_found", "denied_by_policy"})
 
 
 def block_of(tool: str) -> str:
@@ -117,7 +122,7 @@ def classify(tool: str, result: ToolResult, *, step: str | None = None) -> Failu
         kind = FailureKind.DEPENDENCY_UNAVAILABLE
     elif code == "dependency_degraded":
         kind = FailureKind.DEPENDENCY_DEGRADED
-    elif code in ("invalid_argument", "not_found") and block != "executor":
+    elif code == "conflict" or (code in ("invalid_argument", "not_found") and block != "executor"):
         kind = FailureKind.INVALID_INPUT
     elif block in ("sot", "observability") and code == "failed":
         # An uncoded crash of a read block means we cannot trust what it would have said.
@@ -129,4 +134,5 @@ def classify(tool: str, result: ToolResult, *, step: str | None = None) -> Failu
 
 def error_class_of(code: str | None) -> ErrorClass:
     """Per-device class of a tool error code: transient (retry may help) or permanent."""
-    return "transient" if (code or "failed") in _TRANSIENT_CODES else "permanent"
+    code = code or "failed"
+    return "transient" if code in _TRANSIENT_CODES and code not in _PERMANENT_CODES else "permanent"

@@ -20,8 +20,9 @@ from langgraph.types import Command, Send
 
 from dag_fallback.completion import ALL, CompletionPolicy
 from dag_fallback.context import WorkflowContext
+from dag_fallback.escalation import add_escalation
 from dag_fallback.failures import Failure, FailureKind
-from dag_fallback.outcomes import DeviceResult, count_outcomes
+from dag_fallback.outcomes import MAY_BE_APPLIED, DeviceResult, count_outcomes
 from dag_fallback.retry import NO_RETRY, RetryPolicy
 from dag_fallback.timeouts import StepTimeout, TimeoutAction
 from dag_fallback.waves import WavePlan, split_lanes
@@ -43,7 +44,7 @@ class FanOutPolicy:
     waves: WavePlan = field(default_factory=WavePlan)
     completion: CompletionPolicy = ALL
     retry: RetryPolicy = NO_RETRY
-    timeout: StepTimeout | None = None  # limit on each lane's wall time
+    timeout: StepTimeout | None = None  # limit on each attempt of a lane (an executor job, a round of reads)
     rate_per_s: float | None = None  # device calls (reads) or job launches (writes) per second
     rate_burst: int = 1
 
@@ -72,6 +73,17 @@ class FanOutPolicy:
 
 def _no_data(state: dict[str, Any]) -> dict[str, Any]:
     return {}
+
+
+def _state(result: DeviceResult) -> str:
+    """A timed-out device's state, as an escalation names it (reads change nothing: just unfinished)."""
+    if "applied" not in result.detail:
+        return "unfinished"
+    return {"yes": "applied", "possibly": "possibly_applied"}.get(result.applied, "not_applied")
+
+
+def _names(devices: list[str]) -> str:
+    return ", ".join(devices[:10]) + (f" and {len(devices) - 10} more" if len(devices) > 10 else "")
 
 
 @dataclass(frozen=True)
@@ -149,9 +161,12 @@ class FanOut:
         ctx.recorder.record_devices(lane.run_id, self.step, [r.to_dict() for r in results])
         update: dict[str, Any] = {"results": {self.step: {r.device: r.to_dict() for r in results}}}
         undo = lane.data.get("compensation")
-        attempted = [r.device for r in results if r.outcome in ("succeeded", "failed") and not r.detail.get("failure")]
-        if undo and attempted and not lane.data.get("dry_run"):
-            update["saga"] = [{"key": lane.key, "step": self.step, "devices": attempted, **undo}]
+        # Only what is (or may be) on a device is undone: a device that failed before changing anything
+        # has nothing to compensate, and undoing it anyway can only fail or change something unasked.
+        applied = {r.device: r.applied for r in results if r.applied in MAY_BE_APPLIED}
+        if undo and applied and not lane.data.get("dry_run"):
+            entry = {"key": lane.key, "step": self.step, "devices": list(applied), "applied": applied, **undo}
+            update["saga"] = [entry]
         return update
 
     # -- helpers --------------------------------------------------------------------------------
@@ -225,6 +240,13 @@ class FanOut:
         )
         if failure is not None:
             update["failure"] = failure.to_dict()
+            escalated = [r for r in timeouts if r.detail["timeout"] == TimeoutAction.ESCALATE]
+            if escalated:
+                facts = {
+                    r.device: {"step": self.step, "state": _state(r), "why": r.detail.get("applied_reason") or r.error}
+                    for r in escalated
+                }
+                update["data"] = add_escalation(state, failure.message, facts)
         return Command(update=update, goto=self.next if met else self.on_fail)
 
     def _skip_reason(
@@ -241,8 +263,15 @@ class FanOut:
         if timeouts:
             action = timeouts[0].detail["timeout"]
             kind = FailureKind.ESCALATED if action == TimeoutAction.ESCALATE else FailureKind.TIMEOUT
+            groups: dict[str, list[str]] = {}
+            for r in timeouts:
+                groups.setdefault(_state(r).replace("_", " "), []).append(r.device)
+            states = "; ".join(f"{state}: {_names(devices)}" for state, devices in sorted(groups.items()))
             return Failure(
-                kind, f"{self.step}: {len(timeouts)} device(s) timed out ({action})", self.failure_block, self.step
+                kind,
+                f"{self.step}: {len(timeouts)} device(s) did not finish in time ({action}); {states}",
+                self.failure_block,
+                self.step,
             )
         failed = [r for r in results.values() if r.outcome == "failed"]
         blocks = Counter(r.detail["failure"]["kind"] for r in failed if r.detail.get("failure"))

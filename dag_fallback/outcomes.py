@@ -1,4 +1,12 @@
-"""Per-device outcomes are values (ARCHITECTURE.md decision 6), kept as plain dicts in graph state."""
+"""Per-device outcomes are values (ARCHITECTURE.md decision 6), kept as plain dicts in graph state.
+
+A write step's result also says whether its change is on the device, in ``detail["applied"]``:
+``yes`` (the executor applied it, now or in the replayed earlier launch), ``no`` (nothing was
+applied: it failed before changing anything, never started, was a no-op or a dry run) or
+``possibly`` (the executor could not say: the device was mid-change when a time limit passed or
+the executor stopped). ``detail["applied_reason"]`` says why when it is not plain ``yes``.
+Compensation undoes exactly the ``yes`` and ``possibly`` devices.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +15,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["OUTCOMES", "DeviceResult", "ErrorClass", "Outcome", "count_outcomes"]
+__all__ = ["MAY_BE_APPLIED", "OUTCOMES", "Applied", "DeviceResult", "ErrorClass", "Outcome", "count_outcomes"]
 
 Outcome = Literal["succeeded", "failed", "skipped", "compensated"]
 ErrorClass = Literal["transient", "permanent"]
+Applied = Literal["yes", "no", "possibly"]
+MAY_BE_APPLIED: frozenset[str] = frozenset({"yes", "possibly"})
 OUTCOMES: tuple[str, ...] = ("succeeded", "failed", "skipped", "compensated")
 
 
@@ -65,6 +75,16 @@ class DeviceResult:
     def succeeded(self) -> bool:
         """True for a success."""
         return self.outcome == "succeeded"
+
+    @property
+    def applied(self) -> str:
+        """Whether the step's change is on the device: yes, no or possibly (see the module docstring)."""
+        known = self.detail.get("applied")
+        if known is not None:
+            return str(known)
+        # Results recorded before ``applied`` existed: what was then registered for compensation.
+        attempted = self.outcome in ("succeeded", "failed") and not self.detail.get("failure")
+        return "yes" if attempted else "no"
 
     @property
     def transient(self) -> bool:

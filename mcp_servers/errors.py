@@ -9,7 +9,9 @@ caller classify the failure without reading prose::
     ├── DependencyUnavailable     dependency_unavailable: the backend itself is down (block boundary)
     ├── AuthFailed                auth_failed: the backend refused our credentials (fix the config)
     ├── DependencyDegraded        dependency_degraded: the backend answers but partially or stale
-    └── DeviceFailed              device_failed: the backend is fine, a device is not
+    ├── DeviceFailed              device_failed: the backend is fine, a device is not
+    └── Conflict                  conflict: an idempotency key reused for a different request (HTTP 409);
+                                  permanent — use a new key, or repeat the first request exactly
 
 ``denied_by_policy`` and ``approval_required`` are produced by the guardrails gateway, never by a
 server; ``failed`` is anything else (including an unexpected server crash, whose details stay in
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AuthFailed",
     "BlockError",
+    "Conflict",
     "DependencyDegraded",
     "DependencyUnavailable",
     "DeviceFailed",
@@ -56,6 +59,7 @@ class ErrorCode(StrEnum):
     DEPENDENCY_DEGRADED = "dependency_degraded"
     DEVICE_FAILED = "device_failed"
     AUTH_FAILED = "auth_failed"
+    CONFLICT = "conflict"
     DENIED_BY_POLICY = "denied_by_policy"
     APPROVAL_REQUIRED = "approval_required"
     FAILED = "failed"
@@ -101,6 +105,12 @@ class DeviceFailed(BlockError):
     """The backend is healthy but the device could not be reached or changed."""
 
     code = ErrorCode.DEVICE_FAILED
+
+
+class Conflict(BlockError):
+    """The request contradicts an earlier one under the same idempotency key; retrying will not help."""
+
+    code = ErrorCode.CONFLICT
 
 
 class McpSetupError(Exception):

@@ -26,6 +26,7 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from audit.redact import PLAIN, Redactor, below
+from dag_fallback.serde import allowed_types
 
 __all__ = ["RedactingSerializer", "open_checkpointer", "redact_msgpack"]
 
@@ -113,4 +114,6 @@ class RedactingSerializer(JsonPlusSerializer):
 async def open_checkpointer(path: str | Path, redactor: Redactor) -> AsyncIterator[AsyncSqliteSaver]:
     """An AsyncSqliteSaver on ``path`` whose serializer redacts (``AsyncSqliteSaver.from_conn_string`` plus serde)."""
     async with aiosqlite.connect(str(path)) as conn:
-        yield AsyncSqliteSaver(conn, serde=RedactingSerializer(redactor))
+        # Our state types registered (dag_fallback.serde), so a resume never warns nor loses a type.
+        allowed = sorted(allowed_types())
+        yield AsyncSqliteSaver(conn, serde=RedactingSerializer(redactor, allowed_msgpack_modules=allowed))

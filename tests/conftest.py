@@ -22,6 +22,24 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture(autouse=True)
+def _checkpoint_types_registered(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test resumes from checkpoints with registered types only (dag_fallback.serde), or fails.
+
+    A test that loads an unregistered type on purpose says so with the marker
+    ``unregistered_checkpoint_types``.
+    """
+    from langgraph.checkpoint.serde.event_hooks import register_serde_event_listener
+
+    events: list[Any] = []
+    unregister = register_serde_event_listener(events.append)
+    yield
+    unregister()
+    if events and request.node.get_closest_marker("unregistered_checkpoint_types") is None:
+        names = sorted({f"{e['module']}.{e['name']} ({e['kind']})" for e in events})
+        pytest.fail(f"checkpoints loaded types missing from dag_fallback.serde.STATE_TYPES: {', '.join(names)}")
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     """A fresh NETORCH_HOME directory."""

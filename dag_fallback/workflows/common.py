@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dag_fallback.context import WorkflowContext
+from dag_fallback.escalation import escalation_of
 from dag_fallback.failures import BlockFailure, classify
 from dag_fallback.notify.base import Notification, NotifyError
 from dag_fallback.outcomes import DeviceResult, count_outcomes
@@ -71,6 +72,8 @@ async def finish(
         if r.outcome != "succeeded":
             by_outcome.setdefault(r.outcome, []).append(r.device)
     failure = state.get("failure")
+    escalation = _escalation(state, failure) if result == "escalated" else None
+    extra = {"escalation": escalation} if escalation else {}
     note = Notification(
         run_id=run_id,
         workflow=workflow,
@@ -81,7 +84,7 @@ async def finish(
         counts=counts,
         devices={k: sorted(v) for k, v in by_outcome.items()},
         ticket=(state.get("params") or {}).get("ticket"),
-        details={**dict(details or {}), **({"failure": failure} if failure else {})},
+        details={**dict(details or {}), **({"failure": failure} if failure else {}), **extra},
     )
     receipt: dict[str, Any] = {}
     if ctx.notifier is not None:
@@ -92,7 +95,7 @@ async def finish(
             receipt = {"error": str(exc)}
             ctx.recorder.note(run_id, "run.notify_failed", {"result": result, "error": str(exc)})
     if result == "escalated":
-        ctx.recorder.note(run_id, "run.escalated", {"summary": summary, "failure": failure})
+        ctx.recorder.note(run_id, "run.escalated", {"summary": summary, "failure": failure, **extra})
     return {
         "outcome": {
             "result": result,
@@ -100,6 +103,15 @@ async def finish(
             "title": title,
             "summary": summary,
             "counts": counts,
+            **extra,
             "notified": receipt,
         }
     }
+
+
+def _escalation(state: Mapping[str, Any], failure: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Why the run needs a human: the steps' reasons and devices, else the failure's message."""
+    escalation = escalation_of(state)
+    if not escalation["reasons"] and failure:
+        escalation["reasons"] = [str(failure.get("message"))]
+    return escalation

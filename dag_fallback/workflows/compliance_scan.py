@@ -144,5 +144,7 @@ COMPLIANCE_SCAN = WorkflowDefinition(
         "dag_fallback.workflows.common",
         "dag_fallback.fanout",
         "dag_fallback.work",
+        "dag_fallback.lanes",
+        "dag_fallback.timeouts",
     ),
 )

@@ -53,7 +53,7 @@ def _restore_args(state: dict[str, Any]) -> dict[str, Any]:
         "extra_vars": {},
         "limit": [_device(state)],
         "dry_run": bool(state.get("dry_run")),
-        "idempotency_key": job_key(state["run_id"], "restore"),
+        "idempotency_key": job_key(f"{state['run_id']}/restore/w0/l0"),  # the restore lane's first job
     }
 
 
@@ -187,6 +187,9 @@ DRIFT_REMEDIATION = WorkflowDefinition(
         "dag_fallback.workflows.common",
         "dag_fallback.fanout",
         "dag_fallback.work",
+        "dag_fallback.lanes",
+        "dag_fallback.jobwork",
+        "dag_fallback.timeouts",
         "dag_fallback.approval",
     ),
 )

@@ -19,9 +19,10 @@ from dag_fallback.approval import ApprovalGate
 from dag_fallback.completion import CompletionPolicy
 from dag_fallback.context import WorkflowContext
 from dag_fallback.definition import WorkflowDefinition
+from dag_fallback.escalation import escalation_of
 from dag_fallback.failures import BlockFailure, FailureKind
 from dag_fallback.fanout import FanOut, FanOutPolicy
-from dag_fallback.outcomes import DeviceResult
+from dag_fallback.outcomes import MAY_BE_APPLIED, DeviceResult
 from dag_fallback.retry import RetryPolicy
 from dag_fallback.saga import Saga
 from dag_fallback.state import WorkflowState
@@ -52,7 +53,13 @@ class VlanDeployParams(BaseModel):
     execute_completion: str = Field("95%", description="Keep rolling out waves while this can still be met.")
     retries: int = Field(3, ge=1, le=10, description="Attempts per device for transient push failures.")
     execute_timeout_s: float = Field(
-        1800.0, gt=0, description="Limit on one lane's executor jobs; unfinished devices then escalate."
+        1800.0,
+        gt=0,
+        description="Limit on each executor job; devices it did not finish then escalate (transient failures "
+        "inside it are still retried).",
+    )
+    compensation_timeout_s: float = Field(
+        300.0, gt=0, description="Limit on each compensation (undo) job; an undo not finished by then escalates."
     )
     max_vlans: int = Field(1000, ge=1, description="Pre-check capacity: VLAN table size that counts as full.")
     rollback: Literal["failed_only", "all"] = Field(
@@ -115,11 +122,14 @@ async def assess(state: Any, runtime: Runtime[WorkflowContext]) -> Command[Any]:
     final = _final(svc["targets"], results)
     if state.get("dry_run"):
         return Command(update={"data": {"final": _as_dicts(final)}}, goto="notify")
-    changed = {d for d, r in results.get("execute", {}).items() if r["outcome"] in ("succeeded", "failed")}
-    failed = {d for d in changed if final[d].outcome == "failed"}
+    # Only devices whose change is (or may be) on them are undone: the run record says which, and why.
+    applied = {d for d, r in results.get("execute", {}).items() if DeviceResult.from_dict(r).applied in MAY_BE_APPLIED}
+    failed = {d for d, r in final.items() if r.outcome == "failed"}
     if not failed:
         return Command(update={"data": {"final": _as_dicts(final)}, "failure": None}, goto="notify")
-    scope = sorted(changed if params["rollback"] == "all" else failed)
+    scope = sorted(applied if params["rollback"] == "all" else applied & failed)
+    if not scope:  # e.g. a switch that refused the change outright: nothing to undo, nobody to wake
+        return Command(update={"data": {"final": _as_dicts(final)}}, goto="notify")
     return Command(update={"data": {"final": _as_dicts(final), "scope": scope}}, goto="compensate")
 
 
@@ -140,7 +150,8 @@ async def notify(state: Any, runtime: Runtime[WorkflowContext]) -> dict[str, Any
     failure = state.get("failure")
     ok = sum(1 for r in final.values() if r.succeeded)
     if failure and failure["kind"] == FailureKind.ESCALATED:
-        result, text = "escalated", f"compensation needs a human: {failure['message']}"
+        reasons = escalation_of(state)["reasons"] or [failure["message"]]
+        result, text = "escalated", "needs a human: " + "; ".join(reasons)
     elif not final:
         result = "rejected" if failure and failure["kind"] in ("rejected", "timeout") else "aborted"
         text = f"nothing was changed: {failure['message'] if failure else 'no targets'}"
@@ -256,7 +267,13 @@ def build() -> StateGraph[Any, Any, Any, Any]:
         failure_block="executor",  # Observability answered; the change did not take
     ).add_to(graph)
     graph.add_node("assess", assess)
-    Saga("compensate", scope=lambda s: set(s["data"]["scope"]), next="notify", on_fail="notify").add_to(graph)
+    Saga(
+        "compensate",
+        scope=lambda s: set(s["data"]["scope"]),
+        next="notify",
+        on_fail="notify",
+        timeout_s=lambda s: _p(s)["compensation_timeout_s"],
+    ).add_to(graph)
     graph.add_node("notify", notify)
     graph.set_entry_point("validate_sot")
     graph.add_edge("notify", END)
@@ -276,6 +293,10 @@ VLAN_DEPLOY = WorkflowDefinition(
         "dag_fallback.workflows.common",
         "dag_fallback.fanout",
         "dag_fallback.work",
+        "dag_fallback.lanes",
+        "dag_fallback.jobwork",
+        "dag_fallback.timeouts",
+        "dag_fallback.escalation",
         "dag_fallback.saga",
         "dag_fallback.approval",
     ),

@@ -23,7 +23,11 @@ class ExecutorBackend(Protocol):
         ...
 
     async def launch_job(self, request: LaunchRequest) -> Job:
-        """Validate template, vars and every device, then start the job; return it at once."""
+        """Validate, then start the job and return it at once; a repeated idempotency key returns its job.
+
+        Same key and parameters: the job of the first launch (finished or not, marked ``replayed``);
+        same key, other parameters: Conflict; see mcp_servers.executor.idempotency.
+        """
         ...
 
     async def get_job(self, job_id: int, status: DeviceStatus | None, page: PageRequest) -> JobDetail:
@@ -35,5 +39,5 @@ class ExecutorBackend(Protocol):
         ...
 
     async def cancel_job(self, job_id: int) -> Job:
-        """Stop starting devices; devices in flight finish; the job ends 'canceled'."""
+        """Stop starting devices and never commit those not committed yet; the job ends 'canceled'."""
         ...

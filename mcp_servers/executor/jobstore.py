@@ -15,7 +15,8 @@ from typing import Any
 
 from audit.redact import Redactor
 from mcp_servers.errors import InvalidArgument, NotFound
-from mcp_servers.executor.models import FINISHED, DeviceResult, DeviceStatus, Job, JobCounts, LaunchRequest
+from mcp_servers.executor.idempotency import Fingerprint, LaunchKeys, resolve
+from mcp_servers.executor.models import FINISHED, Applied, DeviceResult, DeviceStatus, Job, JobCounts, LaunchRequest
 from mcp_servers.paging import Page, PageRequest
 
 __all__ = ["DeviceOutcome", "JobStore", "runner_id"]
@@ -31,6 +32,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     status TEXT NOT NULL,
     runner TEXT NOT NULL,
     cancel_requested INTEGER NOT NULL DEFAULT 0,
+    interrupted INTEGER NOT NULL DEFAULT 0,
     error TEXT,
     created REAL NOT NULL,
     started REAL,
@@ -46,9 +48,15 @@ CREATE TABLE IF NOT EXISTS job_devices (
     error TEXT,
     error_class TEXT,
     replayed INTEGER NOT NULL DEFAULT 0,
+    unknown INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (job_id, seq)
 );
 """
+# Columns added after the first release, for job stores created before them.
+_ADDED_COLUMNS = (
+    ("jobs", "interrupted", "INTEGER NOT NULL DEFAULT 0"),
+    ("job_devices", "unknown", "INTEGER NOT NULL DEFAULT 0"),
+)
 
 
 def runner_id() -> str:
@@ -68,6 +76,16 @@ def _pid_alive(pid: int) -> bool:
 
 def _text(diff: str | Callable[[], str | None] | None) -> str | None:
     return diff() if callable(diff) else diff
+
+
+def _applied(status: str, changed: bool, replayed: bool, diff: str | None, unknown: bool, dry_run: bool) -> Applied:
+    """Whether the job's change is on the device: what a compensation must undo."""
+    if unknown or status == "running":
+        return "unknown"
+    if dry_run:
+        return "no"
+    # A replay reports changed=false; its diff shows that the earlier launch under the key applied it.
+    return "yes" if changed or (replayed and bool(diff)) else "no"
 
 
 def _iso(ts: float | None) -> str | None:
@@ -106,6 +124,11 @@ class JobStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        for table, column, ddl in _ADDED_COLUMNS:
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
+        self.keys = LaunchKeys(self._db)
 
     def close(self) -> None:
         """Close the connection."""
@@ -119,28 +142,59 @@ class JobStore:
         return (o.status, int(o.changed), diff, error, o.error_class, int(o.replayed), job_id, o.seq)
 
     def create(self, request: LaunchRequest, runner: str) -> int:
-        """Record a new pending job with every device pending; return its id."""
+        """Record a new pending job with every device pending; return its id (the key is not bound)."""
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
-            cur = self._db.execute(
-                "INSERT INTO jobs (template, extra_vars, limit_json, dry_run, idempotency_key, status, runner,"
-                " created) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
-                (
-                    request.template,
-                    json.dumps(self._redactor.redact(request.extra_vars), sort_keys=True),
-                    json.dumps(request.limit),
-                    int(request.dry_run),
-                    request.idempotency_key,
-                    runner,
-                    time.time(),
-                ),
-            )
-            job_id = int(cur.lastrowid or 0)
-            self._db.executemany(
-                "INSERT INTO job_devices (job_id, seq, device, status) VALUES (?, ?, ?, 'pending')",
-                [(job_id, seq, device) for seq, device in enumerate(request.limit)],
-            )
+            return self._insert(request, runner)
+
+    def create_keyed(self, request: LaunchRequest, runner: str, fp: Fingerprint) -> tuple[int, bool]:
+        """The job owning the request's idempotency key, created (True) unless another launch owns it.
+
+        One write transaction, so concurrent launches with one key (any process) make one job;
+        raises Conflict when the key belongs to a launch with other parameters.
+        """
+        key = request.idempotency_key
+        if key is None:
+            raise InvalidArgument("create_keyed needs a request with an idempotency_key")
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            owner = resolve(self.keys.get(key), fp, interrupted=self.interrupted)
+            if owner is not None:
+                return owner, False
+            job_id = self._insert(request, runner)
+            self.keys.bind(key, fp, job_id)
+        return job_id, True
+
+    def _insert(self, request: LaunchRequest, runner: str) -> int:
+        """The INSERTs of a new job, inside the caller's transaction."""
+        cur = self._db.execute(
+            "INSERT INTO jobs (template, extra_vars, limit_json, dry_run, idempotency_key, status, runner,"
+            " created) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+            (
+                request.template,
+                json.dumps(self._redactor.redact(request.extra_vars), sort_keys=True),
+                json.dumps(request.limit),
+                int(request.dry_run),
+                request.idempotency_key,
+                runner,
+                time.time(),
+            ),
+        )
+        job_id = int(cur.lastrowid or 0)
+        self._db.executemany(
+            "INSERT INTO job_devices (job_id, seq, device, status) VALUES (?, ?, ?, 'pending')",
+            [(job_id, seq, device) for seq, device in enumerate(request.limit)],
+        )
         return job_id
+
+    def keyed_job(self, key: str, fp: Fingerprint) -> int | None:
+        """The job a launch with this key and fingerprint must return, if any (Conflict if it differs)."""
+        return resolve(self.keys.get(key), fp, interrupted=self.interrupted)
+
+    def interrupted(self, job_id: int) -> bool:
+        """Whether the job ended because its executor stopped, so that a new launch may continue it."""
+        row = self._db.execute("SELECT interrupted FROM jobs WHERE id=?", (job_id,)).fetchone()
+        return row is None or bool(row[0])
 
     def start(self, job_id: int) -> None:
         """Mark the job running."""
@@ -167,7 +221,7 @@ class JobStore:
             )
 
     def skip_unfinished(self, job_id: int, reason: str) -> None:
-        """Mark every device not yet finished as skipped (pending) or failed (in flight)."""
+        """Mark every device not yet finished as skipped (pending) or failed with its state unknown (in flight)."""
         reason = self._redactor.scrub(reason)
         with self._db:
             self._db.execute("BEGIN")
@@ -176,16 +230,16 @@ class JobStore:
                 (reason, job_id),
             )
             self._db.execute(
-                "UPDATE job_devices SET status='failed', error=?, error_class='transient'"
+                "UPDATE job_devices SET status='failed', error=?, error_class='transient', unknown=1"
                 " WHERE job_id=? AND status='running'",
                 (f"{reason} while the change was in flight: state unknown, re-launch with the same key", job_id),
             )
 
-    def finish(self, job_id: int, status: str, error: str | None = None) -> None:
-        """Set the final status of a job."""
+    def finish(self, job_id: int, status: str, error: str | None = None, *, interrupted: bool = False) -> None:
+        """Set the final status of a job; ``interrupted``: its executor stopped, a re-launch may continue it."""
         self._db.execute(
-            "UPDATE jobs SET status=?, error=COALESCE(?, error), finished=? WHERE id=?",
-            (status, self._scrub(error), time.time(), job_id),
+            "UPDATE jobs SET status=?, error=COALESCE(?, error), finished=?, interrupted=? WHERE id=?",
+            (status, self._scrub(error), time.time(), int(interrupted), job_id),
         )
 
     def request_cancel(self, job_id: int) -> None:
@@ -213,7 +267,7 @@ class JobStore:
             if runner_host == host and pid.isdigit() and not _pid_alive(int(pid)):
                 reason = f"executor process {pid} stopped before the job finished"
                 self.skip_unfinished(job_id, reason)
-                self.finish(job_id, "failed", reason)
+                self.finish(job_id, "failed", reason, interrupted=True)
 
     def job(self, job_id: int) -> Job:
         """The job summary with its per-state counts."""
@@ -245,7 +299,7 @@ class JobStore:
 
     def results(self, job_id: int, status: DeviceStatus | None, page: PageRequest) -> Page[DeviceResult]:
         """One page of per-device results, in limit order."""
-        self._row(job_id)
+        dry_run = bool(self._row(job_id)["dry_run"])
         where = "job_id=?"
         args: list[object] = [job_id]
         if status is not None:
@@ -253,7 +307,7 @@ class JobStore:
             args.append(status)
         (total,) = self._db.execute(f"SELECT COUNT(*) FROM job_devices WHERE {where}", args).fetchone()
         rows = self._db.execute(
-            "SELECT device, status, changed, diff, error, error_class, replayed FROM job_devices"
+            "SELECT device, status, changed, diff, error, error_class, replayed, unknown FROM job_devices"
             f" WHERE {where} ORDER BY seq LIMIT ? OFFSET ?",
             [*args, page.limit, page.offset],
         ).fetchall()
@@ -266,6 +320,7 @@ class JobStore:
                 error=r[4],
                 error_class=r[5],
                 replayed=bool(r[6]),
+                applied=_applied(r[1], bool(r[2]), bool(r[6]), r[3], bool(r[7]), dry_run),
             )
             for r in rows
         ]

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mcp_servers.errors import DependencyUnavailable, InvalidArgument
 from mcp_servers.executor.gcfreeze import gc_hold, gc_release
+from mcp_servers.executor.idempotency import fingerprint
 from mcp_servers.executor.jobstore import DeviceOutcome, JobStore, runner_id
 from mcp_servers.executor.lab_plan import JobPlan
 from mcp_servers.executor.lab_templates import LAB_TEMPLATES, lab_template
@@ -35,6 +36,7 @@ _log = logging.getLogger("mcp_servers.executor")
 _POLL_S = 0.1
 _WARM_CHUNK = 250  # devices decoded per worker-thread call at start (the lab is locked meanwhile)
 _RENDER_SLICE = 8  # diffs rendered between two yields to the event loop (~1 ms)
+_CANCELED_BEFORE_COMMIT = "job canceled before the change was committed: nothing applied"
 
 
 class LabExecutorOptions(BaseModel):
@@ -60,7 +62,13 @@ class _LocalJob:
 
     done: anyio.Event = field(default_factory=anyio.Event)
     cancel: bool = False
+    stop: anyio.Event = field(default_factory=anyio.Event)  # set with cancel: wakes devices waiting to commit
     frozen: bool = False  # holds a gc_hold() until it ends
+
+    def cancelled(self) -> None:
+        """Stop starting devices, and wake those waiting their latency so that they never commit."""
+        self.cancel = True
+        self.stop.set()
 
 
 @dataclass
@@ -121,13 +129,25 @@ class LabExecutor:
         return [template.public() for template in LAB_TEMPLATES.values()]
 
     async def launch_job(self, request: LaunchRequest) -> Job:
-        """Validate everything up front, record the job, then run it in the background."""
+        """Validate everything up front, record the job, then run it in the background.
+
+        With an idempotency key, a launch the key already belongs to returns that job (see
+        mcp_servers.executor.idempotency) before any device is looked at.
+        """
         template = lab_template(request.template)
         extra_vars = template.validate(request.extra_vars)
         limit = list(dict.fromkeys(request.limit))
         if not limit:
             raise InvalidArgument("limit is empty: name at least one target device")
         clean = request.model_copy(update={"extra_vars": extra_vars, "limit": limit})
+        fp = None if clean.idempotency_key is None else fingerprint(clean)
+        if clean.idempotency_key is not None and fp is not None:
+            record = self.store.keys.get(clean.idempotency_key)
+            if record is not None:
+                self._reap_if_orphan(record.job_id)  # a dead runner's job is interrupted: the key continues it
+            owner = self.store.keyed_job(clean.idempotency_key, fp)
+            if owner is not None:
+                return self._replay(owner)
         if self._tg is None:
             raise DependencyUnavailable("the executor is not running (no server lifespan): cannot start jobs")
         plan = JobPlan(self.lab, template, clean)
@@ -135,15 +155,27 @@ class LabExecutor:
         try:
             with translate_lab_errors():
                 await anyio.to_thread.run_sync(plan.check)
-            job_id = self.store.create(clean, self._runner)
+            if fp is None:
+                job_id, created = self.store.create(clean, self._runner), True
+            else:
+                # Another launch with the key may have got here first while the devices were checked.
+                job_id, created = self.store.create_keyed(clean, self._runner, fp)
         except BaseException:
             if frozen:
                 gc_release()
             raise
+        if not created:
+            if frozen:
+                gc_release()
+            return self._replay(job_id)
         local = _LocalJob(frozen=frozen)
         self._local[job_id] = local
         self._tg.start_soon(self._run_job, job_id, clean, plan, local)
         return self.store.job(job_id)
+
+    def _replay(self, job_id: int) -> Job:
+        """The job an earlier launch with the same key started, marked as such."""
+        return self.store.job(job_id).model_copy(update={"replayed": True})
 
     async def get_job(self, job_id: int, status: DeviceStatus | None, page: PageRequest) -> JobDetail:
         """The job and one page of its per-device results."""
@@ -168,7 +200,7 @@ class LabExecutor:
         self.store.request_cancel(job_id)
         local = self._local.get(job_id)
         if local is not None:
-            local.cancel = True
+            local.cancelled()
         return self.store.job(job_id)
 
     def _reap_if_orphan(self, job_id: int) -> None:
@@ -187,7 +219,7 @@ class LabExecutor:
                 if local.cancel:
                     return
                 progress.started.append(seq)
-                outcome = await self._run_device(seq, device, steps)
+                outcome = await self._run_device(seq, device, steps, local.stop)
                 # Appended after the await: _flush swaps the list while the device runs.
                 progress.finished.append(outcome)
 
@@ -197,7 +229,7 @@ class LabExecutor:
                     await anyio.sleep(self.options.flush_interval_s)
                     await self._flush_async(job_id, progress)
                     if not local.cancel and self.store.cancel_requested(job_id):
-                        local.cancel = True
+                        local.cancelled()
 
         try:
             flush_scope = anyio.CancelScope()
@@ -220,7 +252,7 @@ class LabExecutor:
             # Plain synchronous writes, so cancellation cannot interrupt them.
             self._flush(job_id, progress)
             self.store.skip_unfinished(job_id, "executor stopped")
-            self.store.finish(job_id, "failed", "executor stopped before the job finished")
+            self.store.finish(job_id, "failed", "executor stopped before the job finished", interrupted=True)
             raise
         finally:
             _unfreeze(local)
@@ -249,12 +281,15 @@ class LabExecutor:
             self.store.mark_running(job_id, started)
         self.store.record(job_id, finished)
 
-    async def _run_device(self, seq: int, device: str, steps: list[Prepared]) -> DeviceOutcome:
+    async def _run_device(self, seq: int, device: str, steps: list[Prepared], stop: anyio.Event) -> DeviceOutcome:
         """Apply the template's prepared steps to one device; any failure is this device's result.
 
         Each step waits its device's latency, then joins the lab's group commit, so devices
         finishing within the same few milliseconds share one transaction. The diff is left for
-        the flusher to render, so that the fork starts its next device first.
+        the flusher to render, so that the fork starts its next device first. A cancel (``stop``)
+        during the first wait ends the device before it commits anything: a cancelled job never
+        changes a device afterwards. Once a step has committed, the device finishes its steps, so
+        that it is never left half-changed (an interface shut and not brought back).
         """
         changed = False
         replayed = True
@@ -263,7 +298,13 @@ class LabExecutor:
             op = item.change.op
             try:
                 if item.ready and item.delay > 0:
-                    await anyio.sleep(item.delay)
+                    if step:
+                        await anyio.sleep(item.delay)
+                    else:
+                        with anyio.move_on_after(item.delay):
+                            await stop.wait()
+                if not step and stop.is_set() and item.ready:
+                    return DeviceOutcome(seq=seq, status="skipped", error=_CANCELED_BEFORE_COMMIT)
                 result = await self.lab.commit_async(item)
             except Exception as exc:  # outcomes are values: one device's error never stops the others
                 return _raised(seq, exc)

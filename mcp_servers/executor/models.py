@@ -10,6 +10,7 @@ from mcp_servers.paging import Paged
 
 __all__ = [
     "FINISHED",
+    "Applied",
     "DeviceResult",
     "DeviceStatus",
     "ExtraVar",
@@ -25,6 +26,7 @@ __all__ = [
 JobStatus = Literal["pending", "running", "successful", "failed", "canceled"]
 DeviceStatus = Literal["pending", "running", "ok", "failed", "skipped"]
 FINISHED: frozenset[str] = frozenset({"successful", "failed", "canceled"})
+Applied = Literal["yes", "no", "unknown"]
 
 
 class ExtraVar(BaseModel):
@@ -57,7 +59,9 @@ class LaunchRequest(BaseModel):
     extra_vars: dict[str, Any] = Field(default_factory=dict, description="Template variables.")
     limit: list[str] = Field(description="Target devices, in order, without duplicates.")
     dry_run: bool = Field(False, description="Compute per-device diffs without applying them.")
-    idempotency_key: str | None = Field(None, description="Key making a re-launch replay finished devices.")
+    idempotency_key: str | None = Field(
+        None, description="Key binding the launch to its job: a repeat returns that job, other parameters conflict."
+    )
 
 
 class JobCounts(BaseModel):
@@ -88,6 +92,11 @@ class Job(BaseModel):
     finished_at: str | None = Field(description="When the job finished (ISO 8601, UTC), or null.")
     counts: JobCounts = Field(description="Target devices per state.")
     error: str | None = Field(None, description="Why the whole job stopped early, if it did.")
+    replayed: bool = Field(
+        False,
+        description="launch_job returned the job an earlier launch with the same idempotency key started "
+        "(its stored result, or the same job still running); nothing new was started.",
+    )
 
 
 class DeviceResult(BaseModel):
@@ -102,6 +111,12 @@ class DeviceResult(BaseModel):
         description="transient: retrying may succeed (unreachable, push timeout); permanent: it will not."
     )
     replayed: bool = Field(description="The result was replayed from an earlier run with the same key.")
+    applied: Applied = Field(
+        "no",
+        description="Whether the change is on the device: yes (applied now or by the replayed earlier run), "
+        "no (nothing applied: failed before changing, skipped, a no-op or a dry run), unknown (in flight, "
+        "or the executor stopped mid-change).",
+    )
 
 
 class JobDetail(Paged):

@@ -23,9 +23,12 @@ Call list_job_templates to see what can be changed and which extra_vars each tem
 launch_job starts a job on a list of devices and returns at once with the job id; follow it with
 wait_job (blocks until finished or timeout) and get_job (per-device results, paginated).
 Use dry_run=true to see the per-device diff without changing anything. Pass an idempotency_key
-when a launch may be repeated (after a crash or retry): devices already done are replayed, not
-re-applied. Errors start with a code: [invalid_argument], [not_found], [dependency_unavailable].
-A device that fails is a per-device result (error_class transient or permanent), not a tool error.
+when a launch may be repeated (after a crash or retry): repeating it with the same parameters
+returns the same job (its stored result, or the job still running: follow it), never a second run;
+the same key with other parameters is refused with [conflict]. To retry failed devices, launch
+with a new key. Errors start with a code: [invalid_argument], [not_found], [conflict],
+[dependency_unavailable]. A device that fails is a per-device result (error_class transient or
+permanent, applied yes/no/unknown), not a tool error.
 """
 
 JobId = Annotated[int, Field(ge=1, description="Job id returned by launch_job.")]
@@ -68,7 +71,8 @@ async def launch_job(
         Field(
             min_length=1,
             max_length=200,
-            description="Stable key for this unit of work; a re-launch with it replays finished devices.",
+            description="Stable key for this unit of work: a repeat with the same parameters returns the same "
+            "job; other parameters under the key are refused ([conflict]).",
         ),
     ] = None,
 ) -> Job:
@@ -122,8 +126,9 @@ async def wait_job(
 @TOOLS.tool(WRITE_IDEMPOTENT)
 @reports_errors
 async def cancel_job(ctx: Context[Any, Any], job_id: JobId) -> Job:
-    """Cancel a job: devices not started are skipped, devices in flight finish; ends 'canceled'.
+    """Cancel a job: devices that have not committed their change are skipped and never change afterwards.
 
+    A device whose change is being committed finishes (its result says so); the job ends 'canceled'.
     Canceling a job that already finished successfully or failed is an error.
     """
     return await _backend(ctx).cancel_job(job_id)

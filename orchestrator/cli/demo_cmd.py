@@ -164,7 +164,12 @@ def demo(
     outcome = asyncio.run(run_demo(demo_settings(home, time_factor=time_factor)))
     if temporary:
         # Kept on purpose: the commands printed above inspect it. Named so nobody has to hunt for it.
-        console.print(f"The demo's data is kept in the temporary home {home}; remove it with: rm -rf {home}")
+        console.print(
+            f"The demo's data is kept in the temporary home {home}; remove it with: rm -rf {home}",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
     if not outcome["audit_ok"] or outcome["result"] != "partial":
         raise typer.Exit(1)
 

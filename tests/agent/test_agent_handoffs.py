@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator
@@ -24,6 +25,41 @@ async def runtime(settings: Settings, lab: Any) -> AsyncIterator[Any]:
     lab.upsert_vlan_service(SERVICE["name"], SERVICE["vid"], SERVICE["subnet"], location=SERVICE["location"])
     async with open_runtime(settings) as rt:
         yield rt
+
+
+class _FaultOnStep:
+    """A run recorder that injects a lab fault when a step starts (the workflow's own recorder otherwise)."""
+
+    def __init__(self, inner: Any, step: str, inject: Any) -> None:
+        self._inner, self._step, self._inject = inner, step, inject
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def step_started(self, run_id: str, step: str, *, detail: Any = None) -> None:
+        if step == self._step:
+            self._inject()
+        self._inner.step_started(run_id, step, detail=detail)
+
+
+def undo_fails_on(rt: Any, lab: Any, device: str) -> None:
+    """``device`` takes the VLAN but does not keep it (validation fails), and refuses the undo.
+
+    The first push is acknowledged and rolled back (push_fails silent); once compensation starts,
+    pushes fail outright, so the compensation of a change that *was* applied fails and escalates.
+    """
+    silent = lab.inject("push_fails", device=device, mode="silent")
+    inner = rt.runner._context
+
+    def refuse() -> None:
+        lab.clear_fault(silent.id)
+        lab.inject("push_fails", device=device, mode="permanent")
+
+    def context(definition: Any) -> Any:
+        ctx = inner(definition)
+        return dataclasses.replace(ctx, recorder=_FaultOnStep(ctx.recorder, "compensate", refuse))
+
+    rt.runner._context = context
 
 
 def _script(tmp_path: Path, turns: list[dict[str, Any]]) -> str:
@@ -106,8 +142,8 @@ async def test_policy_can_forbid_the_hand_off(settings: Settings, lab: Any, tmp_
 
 
 async def test_a_failed_compensation_escalates_to_a_linked_investigation(settings: Settings, lab: Any) -> None:
-    lab.inject("push_fails", device="a-acc-02", mode="permanent")
     async with runtime(settings, lab) as rt:
+        undo_fails_on(rt, lab, "a-acc-02")
         started = rt.runner.create("vlan_deploy", {"service": "app-payments"}, trigger=Trigger(source="cli", actor="t"))
         workflow = await rt.runner.execute(started.run)
         assert workflow.status is RunStatus.WAITING
@@ -137,9 +173,9 @@ async def test_a_failed_compensation_escalates_to_a_linked_investigation(setting
 
 
 async def test_escalation_to_the_agent_can_be_switched_off(settings: Settings, lab: Any) -> None:
-    lab.inject("push_fails", device="a-acc-02", mode="permanent")
     settings = settings.model_copy(update={"runs": settings.runs.model_copy(update={"escalate_to_agent": False})})
     async with runtime(settings, lab) as rt:
+        undo_fails_on(rt, lab, "a-acc-02")
         started = rt.runner.create("vlan_deploy", {"service": "app-payments"}, trigger=Trigger(source="cli", actor="t"))
         workflow = await rt.runner.execute(started.run)
         rt.approvals.approve(

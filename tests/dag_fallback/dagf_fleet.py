@@ -2,8 +2,11 @@
 
 It speaks the contract's tool shapes (get_device_health, get_vlan_table, launch_job, wait_job,
 get_job, cancel_job) with per-device behaviour scripted by the test: latency, transient failures
-for the first N attempts, permanent failures, a block that is down. Jobs run devices up to
-``forks`` at once and replay devices whose ``{key}/{device}`` already succeeded, like the executor.
+for the first N attempts, permanent failures, a block that is down, a change that hangs until the
+test releases it. Jobs run devices up to ``forks`` at once; like the executor, a launch with a known
+key returns that key's job (another job's parameters are a ``conflict``), and devices whose
+``{key}/{device}`` already succeeded replay. A cancel skips devices not started; ``cancel_stops``
+decides whether a device already in its change stops uncommitted (the lab) or carries on (AWX).
 The real gateway, servers and lab are exercised by the workflow tests.
 """
 
@@ -54,6 +57,8 @@ class Device:
     permanent: str | None = None  # every change fails with this error
     unreachable: bool = False  # health reads say unreachable
     undo_fails: bool = False  # vlan_remove fails permanently
+    hold: bool = False  # its changes wait until the test sets Fleet.release (a slow device)
+    undo_hold: bool = False  # its vlan_remove waits the same way (a slow compensation)
 
 
 @dataclass
@@ -67,6 +72,10 @@ class Fleet:
     applied: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # device -> ops applied
     in_flight: int = 0
     max_in_flight: int = 0
+    cancel_stops: bool = True
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    held: set[str] = field(default_factory=set)  # devices waiting for release right now (or that did)
+    _keys: dict[str, tuple[tuple[Any, ...], int]] = field(default_factory=dict)
     _done_keys: dict[str, dict[str, Any]] = field(default_factory=dict)
     _jobs: dict[int, dict[str, Any]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -100,6 +109,9 @@ class Fleet:
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             await asyncio.sleep(spec.latency)
+            if spec.hold:
+                self.held.add(device)
+                await self.release.wait()
         finally:
             self.in_flight -= 1
         self._attempts[device] += 1
@@ -107,10 +119,24 @@ class Fleet:
             return Result(False, error_code="dependency_degraded", error=f"{device}: poll timed out")
         return Result(True, {"device": device, "reachable": not spec.unreachable, "cpu_pct": 10})
 
+    def job_status(self, device: str) -> str | None:
+        """The device's status in the newest job that targets it (pending, running, ok...)."""
+        for job in reversed(list(self._jobs.values())):
+            if device in job["limit"]:
+                return str(job["results"].get(device, {}).get("status", job["state"].get(device, "pending")))
+        return None
+
     async def _t_launch_job(
         self, template: str, extra_vars: dict[str, Any], limit: list[str], dry_run: bool, idempotency_key: str
     ) -> Result:
+        params = (template, sorted(extra_vars.items()), sorted(limit), dry_run)
+        known = self._keys.get(idempotency_key)
+        if known is not None:
+            if known[0] != params:
+                return Result(False, error_code="conflict", error=f"key '{idempotency_key}' used by job {known[1]}")
+            return Result(True, {**self._public(self._jobs[known[1]]), "replayed": True})
         job_id = next(self._ids)
+        self._keys[idempotency_key] = (params, job_id)
         job = {
             "id": job_id,
             "template": template,
@@ -119,6 +145,8 @@ class Fleet:
             "status": "running",
             "results": {},
             "cancel": False,
+            "stop": asyncio.Event(),
+            "state": {},
             "done": asyncio.Event(),
         }
         self._jobs[job_id] = job
@@ -133,7 +161,8 @@ class Fleet:
                 if job["cancel"]:
                     job["results"][device] = {"device": device, "status": "skipped", "error": "job canceled"}
                     continue
-                job["results"][device] = await self._change(device, template, extra_vars, f"{key}/{device}", dry)
+                job["state"][device] = "running"
+                job["results"][device] = await self._change(job, device, template, extra_vars, f"{key}/{device}", dry)
 
         await asyncio.gather(*(worker() for _ in range(min(self.forks, len(job["limit"])))))
         job["finished"] = True
@@ -142,19 +171,37 @@ class Fleet:
         job["done"].set()
 
     async def _change(
-        self, device: str, template: str, extra_vars: dict[str, Any], key: str, dry: bool
+        self, job: dict[str, Any], device: str, template: str, extra_vars: dict[str, Any], key: str, dry: bool
     ) -> dict[str, Any]:
         if key in self._done_keys:
-            return {**self._done_keys[key], "replayed": True}
+            return {**self._done_keys[key], "replayed": True, "changed": False}
         spec = self.devices[device]
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             await asyncio.sleep(spec.latency)
+            if spec.hold if template != "vlan_remove" else spec.undo_hold:
+                self.held.add(device)
+                waits = [asyncio.ensure_future(self.release.wait())]
+                if self.cancel_stops:
+                    waits.append(asyncio.ensure_future(job["stop"].wait()))
+                _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                for task in pending:
+                    task.cancel()
+                if not self.release.is_set():
+                    return {"device": device, "status": "skipped", "error": "job canceled", "applied": "no"}
         finally:
             self.in_flight -= 1
         self._attempts[device] += 1
-        base = {"device": device, "changed": False, "diff": None, "replayed": False, "error": None, "error_class": None}
+        base = {
+            "device": device,
+            "changed": False,
+            "diff": None,
+            "replayed": False,
+            "error": None,
+            "error_class": None,
+            "applied": "no",
+        }
         if template == "vlan_remove" and spec.undo_fails:
             return {**base, "status": "failed", "error": "config locked by another session", "error_class": "permanent"}
         if spec.permanent and template != "vlan_remove":
@@ -163,7 +210,7 @@ class Fleet:
             return {**base, "status": "failed", "error": "push timed out", "error_class": "transient"}
         if not dry:
             self.applied[device].append(f"{template}:{extra_vars.get('vid')}")
-        result = {**base, "status": "ok", "changed": True}
+        result = {**base, "status": "ok", "changed": True, "diff": f"+vlan {extra_vars.get('vid')}", "applied": "yes"}
         self._done_keys[key] = result
         return result
 
@@ -175,15 +222,22 @@ class Fleet:
 
     async def _t_get_job(self, job_id: int, limit: int = 50, offset: int = 0) -> Result:
         job = self._jobs[job_id]
-        items = [job["results"].get(d, {"device": d, "status": "pending"}) for d in job["limit"]]
+        items = [job["results"].get(d) or self._unfinished(job, d) for d in job["limit"]]
         page = items[offset : offset + limit]
         nxt = offset + limit if offset + limit < len(items) else None
         return Result(True, {"job": self._public(job), "items": page, "total": len(items), "next_offset": nxt})
 
     async def _t_cancel_job(self, job_id: int) -> Result:
         job = self._jobs[job_id]
+        if job["finished"] and not job["cancel"]:
+            return Result(False, error_code="invalid_argument", error=f"job {job_id} already finished")
         job["cancel"] = True
+        job["stop"].set()
         return Result(True, self._public(job))
+
+    def _unfinished(self, job: dict[str, Any], device: str) -> dict[str, Any]:
+        status = job["state"].get(device, "pending")
+        return {"device": device, "status": status, "applied": "unknown" if status == "running" else "no"}
 
     def _public(self, job: dict[str, Any]) -> dict[str, Any]:
         return {k: job[k] for k in ("id", "template", "limit", "finished", "status")}

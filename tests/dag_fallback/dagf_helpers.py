@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +13,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import StateGraph
 
 from dag_fallback.context import WorkflowContext
+from dag_fallback.serde import checkpoint_serde
 from dag_fallback.state import WorkflowState
 from orchestrator.runs import RunService
 
@@ -31,8 +34,18 @@ class FakeClock:
 
 
 def make_ctx(fleet: Fleet, runs: RunService, clock: FakeClock, **kw: Any) -> WorkflowContext:
-    """A workflow context over the fleet."""
+    """A workflow context over the fleet; time limits are looked at every few milliseconds of real time."""
+    kw = {"job_poll_s": 0.005, **kw}
     return WorkflowContext(tools=fleet, recorder=runs, clock=clock, rng=random.Random(7), **kw)
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    """Wait (real time, generously bounded) until ``condition()`` holds; never a timing assertion."""
+    for _ in range(4000):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"never happened: {what}")
 
 
 def compile_graph(add: Any, entry: str) -> Any:
@@ -44,4 +57,4 @@ def compile_graph(add: Any, entry: str) -> Any:
     graph.set_entry_point(entry)
     graph.set_finish_point("done")
     graph.set_finish_point("failed")
-    return graph.compile(checkpointer=InMemorySaver())
+    return graph.compile(checkpointer=InMemorySaver(serde=checkpoint_serde()))

@@ -22,7 +22,7 @@ async def test_drift_is_restored_and_rechecked(tmp_path: Path) -> None:
         assert run.status is RunStatus.SUCCEEDED and run.outcome["result"] == "success"
         assert rt.lab.compliance("b-acc-01").compliant
         (job,) = launches(rt, "restore_intended_config")
-        assert job["limit"] == ["b-acc-01"] and job["idempotency_key"] == f"{run.id}/restore"
+        assert job["limit"] == ["b-acc-01"] and job["idempotency_key"] == f"{run.id}/restore/w0/l0"
         assert [s.step for s in rt.runs.steps(run.id)][:4] == ["confirm", "approval", "restore", "recheck"]
 
 

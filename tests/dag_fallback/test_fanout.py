@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from dagf_fleet import Fleet
-from dagf_helpers import FakeClock, compile_graph, make_ctx
+from dagf_helpers import FakeClock, compile_graph, make_ctx, until
 
 from dag_fallback.completion import CompletionPolicy
 from dag_fallback.context import WorkflowContext
@@ -131,22 +132,52 @@ async def test_block_down_is_classified_dependency_unavailable(runs, clock, run_
     assert runs.steps(run_id)[0].error == failure["message"]
 
 
+async def probe_until_held(fleet: Fleet, runs: RunService, clock: FakeClock, run_id: str, policy, advance: float):
+    """Run the probe step; once the held devices are in their call, move the clock past the limit."""
+    task = asyncio.ensure_future(run_probe(fleet, runs, clock, run_id, policy))
+    held = {d for d, spec in fleet.devices.items() if spec.hold}
+    await until(lambda: fleet.held >= held and fleet.in_flight == len(held), "held devices in flight")
+    clock.t += advance
+    try:
+        return await task
+    finally:
+        fleet.release.set()
+
+
 async def test_lane_timeout_skip_keeps_finished_devices(runs, clock, run_id) -> None:
-    fleet = Fleet.of(4, latency=0.0)
-    fleet.devices["sw-003"].latency = 5.0
-    policy = FanOutPolicy(timeout=StepTimeout(0.2, TimeoutAction.SKIP), completion=CompletionPolicy.parse("75%"))
-    out = await run_probe(fleet, runs, clock, run_id, policy)
+    fleet = Fleet.of(4)
+    fleet.devices["sw-003"].hold = True
+    policy = FanOutPolicy(timeout=StepTimeout(60, TimeoutAction.SKIP), completion=CompletionPolicy.parse("75%"))
+    out = await probe_until_held(fleet, runs, clock, run_id, policy, advance=61)
     results = out["results"]["probe"]
-    assert results["sw-003"]["outcome"] == "skipped" and "timed out after 0.2s (skip)" in results["sw-003"]["error"]
+    assert results["sw-003"]["outcome"] == "skipped" and "timed out after 60s (skip)" in results["sw-003"]["error"]
     assert [results[d]["outcome"] for d in ("sw-001", "sw-002", "sw-004")] == ["succeeded"] * 3
     assert out["outcome"] == {"result": "done"}
 
 
 async def test_lane_timeout_abort_fails_the_step(runs, clock, run_id) -> None:
     fleet = Fleet.of(2)
-    fleet.devices["sw-002"].latency = 5.0
-    out = await run_probe(fleet, runs, clock, run_id, FanOutPolicy(timeout=StepTimeout(0.1, TimeoutAction.ABORT)))
+    fleet.devices["sw-002"].hold = True
+    out = await probe_until_held(
+        fleet, runs, clock, run_id, FanOutPolicy(timeout=StepTimeout(5, TimeoutAction.ABORT)), 6
+    )
     assert out["failure"]["kind"] == "timeout" and out["outcome"] == {"result": "failed"}
+    assert "sw-002" in out["failure"]["message"]
+
+
+async def test_a_transient_read_in_a_timed_out_round_is_retried(runs, clock, run_id) -> None:
+    fleet = Fleet.of(3)
+    fleet.devices["sw-001"].transient_failures = 1
+    fleet.devices["sw-003"].hold = True
+    policy = FanOutPolicy(
+        timeout=StepTimeout(60, TimeoutAction.SKIP),
+        retry=RetryPolicy(max_attempts=2, base_delay_s=1, jitter=0),
+        completion=CompletionPolicy.parse("2"),
+    )
+    out = await probe_until_held(fleet, runs, clock, run_id, policy, advance=61)
+    results = out["results"]["probe"]
+    assert results["sw-001"]["outcome"] == "succeeded" and results["sw-001"]["attempts"] == 2
+    assert results["sw-003"]["outcome"] == "skipped"
 
 
 async def test_cancel_before_next_wave_skips_the_rest(runs, clock, run_id) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dagf_fleet import Fleet
+from dagf_fleet import Fleet, Result
 from dagf_helpers import FakeClock, compile_graph, make_ctx
 from langgraph.graph import StateGraph
 
+from dag_fallback.failures import classify, error_class_of
 from dag_fallback.fanout import FanOut, FanOutPolicy
 from dag_fallback.retry import RetryPolicy
 from dag_fallback.saga import Saga, compensation_plan
@@ -44,7 +45,7 @@ async def test_one_job_per_lane_sized_by_forks(runs, clock, run_id) -> None:
     out = await run_graph(graph, fleet, runs, clock, run_id, executor_forks=10)
     jobs = launches(fleet)
     assert len(jobs) == 2 and sorted(len(j["limit"]) for j in jobs) == [20, 20]
-    assert {j["idempotency_key"] for j in jobs} == {f"{run_id}/deploy"}
+    assert {j["idempotency_key"] for j in jobs} == {f"{run_id}/deploy/w0/l0", f"{run_id}/deploy/w0/l1"}
     assert all(j["extra_vars"] == {"vid": 1214, "name": "app-payments"} for j in jobs)
     assert out["outcome"] == {"result": "done"} and len(out["results"]["deploy"]) == 40
     assert fleet.tool_count("wait_job") >= 2  # long-polls, no tight loop on get_job
@@ -60,7 +61,7 @@ async def test_transient_devices_retried_alone_permanent_never(runs, clock, run_
     out = await run_graph(graph, fleet, runs, clock, run_id)
     jobs = launches(fleet)
     assert [j["limit"] for j in jobs] == [sorted(fleet.devices), ["sw-002"]]
-    assert jobs[1]["idempotency_key"] == job_key(run_id, "deploy", 2) == f"{run_id}/deploy/retry-1"
+    assert jobs[1]["idempotency_key"] == job_key(f"{run_id}/deploy/w0/l0", 2) == f"{run_id}/deploy/w0/l0/retry-1"
     r = out["results"]["deploy"]
     assert r["sw-002"]["outcome"] == "succeeded" and r["sw-002"]["attempts"] == 2
     assert r["sw-005"]["outcome"] == "failed" and r["sw-005"]["error_class"] == "permanent"
@@ -68,18 +69,20 @@ async def test_transient_devices_retried_alone_permanent_never(runs, clock, run_
     assert out["failure"]["kind"] == "downstream_failed" and "sw-005" in out["failure"]["message"]
 
 
-async def test_rerun_replays_completed_devices_instead_of_reapplying(runs, clock, run_id) -> None:
+async def test_rerun_returns_the_jobs_it_launched_instead_of_reapplying(runs, clock, run_id) -> None:
     fleet = Fleet.of(5)
     graph = compile_graph(deploy_step(FanOutPolicy()).add_to, "deploy")
-    await run_graph(graph, fleet, runs, clock, run_id)
-    # A resumed run re-launches the step with the same key (fresh thread: nothing checkpointed).
+    first = await run_graph(graph, fleet, runs, clock, run_id)
+    # A resumed run re-launches the step with the same keys (fresh thread: nothing checkpointed).
     again = compile_graph(deploy_step(FanOutPolicy()).add_to, "deploy")
     out = await again.ainvoke(
         {"run_id": run_id, "params": {"devices": sorted(fleet.devices)}},
         {"configurable": {"thread_id": run_id + "-again"}},
         context=make_ctx(fleet, runs, clock),
     )
-    assert all(r["replayed"] for r in out["results"]["deploy"].values())
+    jobs = {r["detail"]["job_id"] for r in out["results"]["deploy"].values()}
+    assert jobs == {r["detail"]["job_id"] for r in first["results"]["deploy"].values()} == {1}
+    assert all(r["outcome"] == "succeeded" for r in out["results"]["deploy"].values())
     assert all(ops == ["vlan_deploy:1214"] for ops in fleet.applied.values())
 
 
@@ -128,3 +131,31 @@ async def test_failing_compensation_escalates(runs, clock, run_id) -> None:
     assert out["failure"]["kind"] == "escalated" and "sw-002" in out["failure"]["message"]
     assert out["results"]["undo"]["sw-002"]["outcome"] == "failed"
     assert out["results"]["undo"]["sw-001"]["outcome"] == "compensated"
+
+
+def test_a_conflict_is_permanent_invalid_input() -> None:
+    result = Result(False, error_code="conflict", error="key 'r/deploy/w0/l0' was already used by job 3")
+    failure = classify("launch_job", result, step="deploy")
+    assert failure.kind == "invalid_input" and failure.block == "executor" and "[conflict]" in failure.message
+    assert error_class_of("conflict") == "permanent"
+
+
+async def test_a_conflicting_key_is_not_retried_and_nothing_is_undone(runs, clock, run_id) -> None:
+    fleet = Fleet.of(2)
+    await fleet.call(  # an earlier launch under the lane's key, with other parameters
+        "launch_job",
+        {
+            "template": "vlan_deploy",
+            "extra_vars": {"vid": 99},
+            "limit": ["sw-001"],
+            "dry_run": False,
+            "idempotency_key": f"{run_id}/deploy/w0/l0",
+        },
+        run_id=run_id,
+    )
+    policy = FanOutPolicy(retry=RetryPolicy(max_attempts=3, base_delay_s=1, jitter=0))
+    out = await run_graph(compile_graph(deploy_step(policy).add_to, "deploy"), fleet, runs, clock, run_id)
+    assert fleet.tool_count("launch_job") == 2 and clock.slept == []  # refused once, never retried
+    r = out["results"]["deploy"]["sw-001"]
+    assert r["error_class"] == "permanent" and r["detail"]["applied"] == "no"
+    assert out["failure"]["kind"] == "invalid_input" and not out.get("saga")

@@ -31,7 +31,7 @@ async def test_clean_success(tmp_path: Path) -> None:
         assert final(rt, run.id) == dict.fromkeys(BUILDING_B, "succeeded")
         assert all(vlan_on(rt, d) for d in BUILDING_B) and not vlan_on(rt, "a-acc-01")
         (job,) = launches(rt)
-        assert job == {"limit": BUILDING_B, "idempotency_key": f"{run.id}/execute", "dry_run": False}
+        assert job == {"limit": BUILDING_B, "idempotency_key": f"{run.id}/execute/w0/l0", "dry_run": False}
         k = kinds(rt, run.id)
         for expected in ("definition.first_use", "run.created", "run.waiting", "approval.approved", "run.succeeded"):
             assert expected in k
@@ -196,16 +196,33 @@ async def test_rollback_all_undoes_every_change(tmp_path: Path) -> None:
         assert not any(vlan_on(rt, d) for d in BUILDING_B)
 
 
-async def test_failed_compensation_escalates(tmp_path: Path) -> None:
+async def test_a_switch_that_refused_the_change_is_neither_undone_nor_escalated(tmp_path: Path) -> None:
+    """push_fails permanent: nothing was applied on b-acc-04, so there is nothing to compensate there."""
     async with stack(tmp_path, policy=policy_file(tmp_path, approval=False)) as rt:
         rt.lab.inject("push_fails", device="b-acc-04", mode="permanent")
         run = await start(rt)
-        assert run.outcome["result"] == "escalated"
-        assert run.failure.kind == "escalated" and "b-acc-04" in run.failure.message
-        assert "run.escalated" in kinds(rt, run.id)
-        assert final(rt, run.id)["b-acc-04"] == "failed"
+        assert run.outcome["result"] == "partial" and run.failure.kind == "downstream_failed"
+        assert "run.escalated" not in kinds(rt, run.id) and launches(rt, "vlan_remove") == []
+        assert final(rt, run.id) == {**dict.fromkeys(BUILDING_B[:3], "succeeded"), "b-acc-04": "failed"}
+        (execute,) = [d for d in rt.runs.devices(run.id, step="execute") if d.device == "b-acc-04"]
+        assert execute.detail["applied"] == "no" and "before anything changed" in execute.detail["applied_reason"]
+        assert [vlan_on(rt, d) for d in BUILDING_B] == [True, True, True, False]
         (note,) = rt.notifier.read()  # type: ignore[attr-defined]
-        assert note["severity"] == "critical"
+        assert note["severity"] == "warning" and note["result"] == "partial"
+
+
+async def test_nine_of_ten_with_one_refusal_compensates_nothing(tmp_path: Path) -> None:
+    async with stack(tmp_path, policy=policy_file(tmp_path, approval=False), access_per_building=10) as rt:
+        targets = rt.lab.vlan_service("app-payments").targets
+        assert len(targets) == 10
+        rt.lab.inject("push_fails", device=targets[9], mode="permanent")
+        run = await start(rt)
+        assert run.outcome["result"] == "partial" and run.failure.kind == "downstream_failed", run
+        assert "9 of 10 succeeded" in run.failure.message and targets[9] in run.failure.message
+        outcomes = final(rt, run.id)
+        assert sum(o == "succeeded" for o in outcomes.values()) == 9 and outcomes[targets[9]] == "failed"
+        assert launches(rt, "vlan_remove") == [] and "run.escalated" not in kinds(rt, run.id)
+        assert "compensate" not in {s.step for s in rt.runs.steps(run.id)}
 
 
 async def test_transient_push_failure_is_retried_on_that_switch_only(tmp_path: Path) -> None:
@@ -215,7 +232,7 @@ async def test_transient_push_failure_is_retried_on_that_switch_only(tmp_path: P
         assert run.status is RunStatus.SUCCEEDED
         jobs = launches(rt)
         assert [j["limit"] for j in jobs] == [BUILDING_B, ["b-acc-01"]]
-        assert jobs[1]["idempotency_key"] == f"{run.id}/execute/retry-1"
+        assert jobs[1]["idempotency_key"] == f"{run.id}/execute/w0/l0/retry-1"
 
 
 async def test_dry_run_changes_nothing_and_needs_no_approval(tmp_path: Path) -> None:
@@ -243,7 +260,7 @@ async def test_waves_draw_on_one_plan_approval(tmp_path: Path) -> None:
         approval = rt.approvals.store.get(approval_id)
         assert approval is not None and approval.status == "consumed"
         assert [r.targets for r in approval.redemptions] == [("b-acc-01",), ("b-acc-02", "b-acc-03"), ("b-acc-04",)]
-        assert {r.key for r in approval.redemptions} == {f"{run.id}/execute"}
+        assert [r.key for r in approval.redemptions] == [f"{run.id}/execute/w{w}/l0" for w in range(3)]
         k = kinds(rt, run.id)
         assert (k.count("approval.redeemed"), k.count("approval.consumed"), k.count("approval.refused")) == (2, 1, 0)
 
@@ -257,12 +274,12 @@ async def test_a_transient_retry_presents_the_plan_approval_again(tmp_path: Path
         assert run.status is RunStatus.SUCCEEDED, run.failure
         jobs = launches(rt)
         assert [(j["limit"], j["idempotency_key"]) for j in jobs] == [
-            (BUILDING_B, f"{run.id}/execute"),
-            (["b-acc-01"], f"{run.id}/execute/retry-1"),
+            (BUILDING_B, f"{run.id}/execute/w0/l0"),
+            (["b-acc-01"], f"{run.id}/execute/w0/l0/retry-1"),
         ]
         (reused,) = rt.audit.records(run_id=run.id, kind="approval.reused")
         assert reused.payload["reused"] == ["b-acc-01"] and reused.payload["targets"] == []
-        assert reused.payload["idempotency_key"] == f"{run.id}/execute/retry-1"
+        assert reused.payload["idempotency_key"] == f"{run.id}/execute/w0/l0/retry-1"
 
 
 async def test_a_plan_the_policy_denies_asks_nobody(tmp_path: Path) -> None:

@@ -85,17 +85,25 @@ async def test_waves_lanes_retries_and_a_resumed_step_redeem_per_target(
     async def go(devices: list[str], key: str | None) -> Any:
         return await gateway.call("launch_job", launch(devices, key), caller=WORKFLOW, run_id="p4", approval_id=aid)
 
-    canary = await go(["b-acc-01"], "p4/execute")
+    # Keys per lane, as dag_fallback sends them: the executor binds a key to one job's parameters.
+    canary = await go(["b-acc-01"], "p4/execute/w0/l0")
     assert canary.ok and canary.decision.rule == "approval.granted", canary.error
-    lane_1, lane_2 = await go(["b-acc-02"], "p4/execute"), await go(["b-acc-03"], "p4/execute")
+    lane_1, lane_2 = await go(["b-acc-02"], "p4/execute/w1/l0"), await go(["b-acc-03"], "p4/execute/w1/l1")
     assert lane_1.ok and lane_2.ok
-    retry = await go(["b-acc-02"], "p4/execute/retry-1")  # a transient failure retried under its own key
+    retry = await go(["b-acc-02"], "p4/execute/w1/l0/retry-1")  # a transient failure retried under its own key
     assert retry.ok, retry.error
-    resumed = await go(["b-acc-01", "b-acc-02", "b-acc-03", "b-acc-04"], "p4/execute")  # a resumed step, and b-acc-04
-    assert resumed.ok, resumed.error
+    resumed = await go(["b-acc-01"], "p4/execute/w0/l0")  # a resumed step re-launches its lane: the same job
+    assert resumed.ok and resumed.data["replayed"], resumed.error
+    last_wave = await go(["b-acc-04"], "p4/execute/w2/l0")
+    assert last_wave.ok, last_wave.error
     approval = gateway.approvals.store.get(aid)
     assert approval.status == "consumed" and approval.remaining == ()
-    assert {t: r.key for r in approval.redemptions for t in r.targets} == dict.fromkeys(B, "p4/execute")
+    assert {t: r.key for r in approval.redemptions for t in r.targets} == {
+        "b-acc-01": "p4/execute/w0/l0",
+        "b-acc-02": "p4/execute/w1/l0",
+        "b-acc-03": "p4/execute/w1/l1",
+        "b-acc-04": "p4/execute/w2/l0",
+    }
     assert approval_kinds(audit, "p4") == [
         "approval.requested",
         "approval.approved",
@@ -103,12 +111,13 @@ async def test_waves_lanes_retries_and_a_resumed_step_redeem_per_target(
         "approval.redeemed",
         "approval.redeemed",
         "approval.reused",
+        "approval.reused",
         "approval.consumed",
     ]
     (last,) = audit.records(run_id="p4", kind="approval.consumed")
-    assert (last.payload["targets"], last.payload["reused"]) == (["b-acc-04"], ["b-acc-01", "b-acc-02", "b-acc-03"])
-    # A consumed approval still re-presents for its own key (the executor replays), never without one.
-    assert (await go(B, "p4/execute")).ok
+    assert (last.payload["targets"], last.payload["reused"]) == (["b-acc-04"], [])
+    # A consumed approval still re-presents for its own key (the executor returns that job), never without one.
+    assert (await go(["b-acc-03"], "p4/execute/w1/l1")).ok
     bare = await go(["b-acc-03"], None)
     assert bare.decision.rule == "approval.invalid"
     assert bare.error == (
@@ -170,8 +179,9 @@ async def test_a_plan_wider_than_one_call_is_approved_then_launched_in_parts(mak
     aid = await approved_plan(gateway, clock, "p8")  # 4 devices: the per-call limit is each call's, not the plan's
     whole = await gateway.call("launch_job", launch(B, "p8/x"), caller=WORKFLOW, run_id="p8", approval_id=aid)
     assert whole.decision.rule == "blast_radius.per_call"
-    for part in (B[:2], B[2:]):
-        done = await gateway.call("launch_job", launch(part, "p8/x"), caller=WORKFLOW, run_id="p8", approval_id=aid)
+    for lane, part in enumerate((B[:2], B[2:])):
+        args = launch(part, f"p8/x/l{lane}")
+        done = await gateway.call("launch_job", args, caller=WORKFLOW, run_id="p8", approval_id=aid)
         assert done.ok, done.error
 
 

@@ -31,6 +31,7 @@ from mcp_servers.toolkit import READ_ONLY, ToolSet, new_server, reports_errors
         ("Error executing tool t", ErrorCode.FAILED, "Error executing tool t"),
         ("Error executing tool t: [bogus] what", ErrorCode.FAILED, "[bogus] what"),
         ("Unknown tool: nope", ErrorCode.NOT_FOUND, "Unknown tool: nope"),
+        ("Error executing tool launch_job: [conflict] key 'k' used", ErrorCode.CONFLICT, "key 'k' used"),
         ("Error executing tool t: 1 validation error for tArguments\nlimit", ErrorCode.INVALID_ARGUMENT, None),
     ],
 )

@@ -102,7 +102,7 @@ async def test_a_failing_device_is_a_result_not_an_error(clients: BlockClients, 
     assert {r["device"] for r in failed_only["items"]} == {"a-acc-02", "a-acc-03"}
 
 
-async def test_relaunch_with_the_same_key_replays(clients: BlockClients) -> None:
+async def test_relaunch_with_the_same_key_returns_the_first_job(clients: BlockClients) -> None:
     launch = {
         "template": "vlan_deploy",
         "limit": ACCESS_A[:2],
@@ -110,10 +110,10 @@ async def test_relaunch_with_the_same_key_replays(clients: BlockClients) -> None
         "idempotency_key": "run-7/s1",
     }
     first = await run_job(clients, **launch)
-    second = await run_job(clients, **launch)
-    assert second["job"]["id"] != first["job"]["id"]
-    assert all(r["replayed"] and r["status"] == "ok" for r in second["items"])
-    assert not any(r["replayed"] for r in first["items"])
+    again = await call(clients, "launch_job", **launch)
+    assert again["id"] == first["job"]["id"] and again["replayed"] and again["status"] == "successful"
+    assert not first["job"]["replayed"] and not any(r["replayed"] for r in first["items"])
+    assert all(r["applied"] == "yes" for r in first["items"])
 
 
 async def test_interface_templates(clients: BlockClients, lab: Any) -> None:
@@ -173,7 +173,7 @@ async def test_cancel_a_finished_job_is_an_error(clients: BlockClients) -> None:
 
 
 async def test_a_job_outlives_nothing_but_is_never_left_running(slow_spec: ServersSpec) -> None:
-    """Stopping the server mid-job fails it honestly; a re-launch with the key replays what finished."""
+    """Stopping the server mid-job fails it honestly; a re-launch with the key continues it, replaying what finished."""
     launch = {"template": "vlan_deploy", "limit": ACCESS_A, "extra_vars": {"vid": 190}, "idempotency_key": "run-9"}
     async with open_clients(slow_spec) as clients:
         job = await call(clients, "launch_job", **launch)
@@ -184,9 +184,11 @@ async def test_a_job_outlives_nothing_but_is_never_left_running(slow_spec: Serve
         assert stopped["job"]["status"] == "failed" and "executor stopped" in stopped["job"]["error"]
         done = [r["device"] for r in stopped["items"] if r["status"] == "ok"]
         assert 0 < len(done) < 4
-        rerun = await run_job(clients, **launch)
+        rerun = await run_job(clients, **launch)  # the interrupted job is continued by a new one
+        assert rerun["job"]["id"] != job["id"] and not rerun["job"]["replayed"]
         replayed = {r["device"] for r in rerun["items"] if r["replayed"]}
         assert replayed == set(done) and rerun["job"]["status"] == "successful"
+        assert all(r["applied"] == "yes" for r in rerun["items"])  # replays included: undo must cover them
 
 
 async def test_the_executor_works_while_the_sot_is_down(clients: BlockClients, lab: Any) -> None:
@@ -203,17 +205,20 @@ async def test_the_executor_works_while_the_sot_is_down(clients: BlockClients, l
     assert "source of truth unavailable" in item["error"]
 
 
-async def test_a_relaunch_reapplies_what_failed_and_replays_what_succeeded(clients: BlockClients, lab: Any) -> None:
-    """A failed device leaves its idempotency key unused, so that the retry really changes it."""
+async def test_a_failed_device_is_retried_under_a_new_key_not_the_same(clients: BlockClients, lab: Any) -> None:
+    """The same key returns the stored result, even a failure; a retry key really changes the device."""
     lab.inject("push_fails", device="a-acc-02", mode="transient", count=1)
     launch = {"template": "vlan_deploy", "limit": ACCESS_A[:2], "extra_vars": {"vid": 230}, "idempotency_key": "r-1"}
-    first = {r["device"]: r for r in (await run_job(clients, **launch))["items"]}
-    assert first["a-acc-02"]["status"] == "failed" and first["a-acc-02"]["error_class"] == "transient"
+    first = await run_job(clients, **launch)
+    failed = {r["device"]: r for r in first["items"]}["a-acc-02"]
+    assert (failed["status"], failed["error_class"], failed["applied"]) == ("failed", "transient", "no")
     assert 230 not in {v.vid for v in lab.vlan_table("a-acc-02")}
-    second = {r["device"]: r for r in (await run_job(clients, **launch))["items"]}
-    assert second["a-acc-01"]["replayed"] and not second["a-acc-01"]["changed"]
-    retried = second["a-acc-02"]
-    assert (retried["status"], retried["replayed"], retried["changed"]) == ("ok", False, True)
+    again = await call(clients, "launch_job", **launch)
+    assert again["id"] == first["job"]["id"] and again["status"] == "failed"  # not re-run, not made a success
+    retry = await run_job(clients, **{**launch, "limit": ["a-acc-02"], "idempotency_key": "r-1/retry-1"})
+    retried = retry["items"][0]
+    outcome = (retried["status"], retried["replayed"], retried["changed"], retried["applied"])
+    assert outcome == ("ok", False, True, "yes")
     assert "+vlan 230" in retried["diff"] and 230 in {v.vid for v in lab.vlan_table("a-acc-02")}
 
 

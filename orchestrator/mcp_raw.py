@@ -69,7 +69,7 @@ def http_principal(ctx: Any) -> RawPrincipal | None:
     identity = token_identity(ctx)
     if identity is None:
         return None
-    return RawPrincipal(f"service:{identity.name}", {"transport": "http", "token": identity.name})
+    return RawPrincipal(f"service:{identity.name}", {"transport": "http", "via": "bearer", "name": identity.name})
 
 
 def _on_behalf_of(ctx: Any) -> tuple[dict[str, Any] | None, str | None]:

@@ -158,6 +158,13 @@ def _client_for(
     return Client(block_spec.url), None
 
 
+def _leaf(error: BaseException) -> BaseException:
+    """The first real failure inside the SDK's task-group wrapping (e.g. an HTTP 401), for the one-line message."""
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return error
+
+
 def _where(block_spec: BlockSpec) -> str:
     if block_spec.transport == "http":
         return f"at {block_spec.url}"
@@ -207,7 +214,8 @@ class _Holder:
         assert self.error is not None
         if self.block_spec.transport == "inprocess" or isinstance(self.error, McpSetupError | MCPError):
             return self.error
-        detail = f"{type(self.error).__name__}: {self.error}"
+        cause = _leaf(self.error)
+        detail = f"{type(cause).__name__}: {cause}"
         return ServerUnreachable(f"cannot reach the {self.block} MCP server {_where(self.block_spec)}: {detail}")
 
 

@@ -58,6 +58,7 @@ MCP_PATH = "/mcp"
 # change the network through runs). A raw block wants a netorch worker's service token, nothing else.
 GUARDED_ROLES: tuple[str, ...] = ("ide", "operator")
 RAW_ROLES: tuple[str, ...] = ("service",)
+_UNAUTHORIZED = -32001  # JSON-RPC implementation-defined server error
 # A Host header only makes it into our URLs if it is a plain host[:port]; anything else is not echoed.
 _HOST_SHAPE = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
@@ -211,7 +212,17 @@ class BearerGate:
         if error == "insufficient_scope":
             params.append(f'scope="{" ".join(self.roles)}"')
         challenge = "Bearer " + ", ".join(params)
-        body = {"error": error or "unauthorized", "error_description": message}
+        # The challenge is in the header (RFC 6750); the body is a JSON-RPC error, which MCP clients show
+        # as the reason their request failed (a bare HTTP status would reach the user as "error response").
+        body = {
+            "jsonrpc": "2.0",
+            "id": None,
+            "error": {
+                "code": _UNAUTHORIZED,
+                "message": f"HTTP {status}: {message}",
+                "data": {"error": error or "unauthorized", "error_description": message},
+            },
+        }
         await _send_json(send, status, body, [(b"www-authenticate", challenge.encode())])
 
 

@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from mcp_types import CallToolResult, TextContent, Tool, ToolAnnotations
+from mcp_types import CallToolResult, RequestParamsMeta, TextContent, Tool, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.local_tools import inline_schema
@@ -62,8 +62,10 @@ class ToolClients(Protocol):
         """The block offering a tool."""
         ...
 
-    async def call_tool(self, name: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
-        """Call a tool; failures come back as error results."""
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any] | None = None, *, meta: RequestParamsMeta | None = None
+    ) -> CallToolResult:
+        """Call a tool; failures come back as error results (``meta`` is the request's ``_meta``)."""
         ...
 
 
@@ -98,10 +100,12 @@ class WithWorkflowTool:
         """``orchestrator`` for ``start_workflow``, else the block serving the tool."""
         return BLOCK if tool == START_WORKFLOW else self.inner.block_of(tool)
 
-    async def call_tool(self, name: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any] | None = None, *, meta: RequestParamsMeta | None = None
+    ) -> CallToolResult:
         """Start the workflow (errors come back as coded tool errors), or pass the call through."""
         if name != START_WORKFLOW:
-            return await self.inner.call_tool(name, arguments)
+            return await self.inner.call_tool(name, arguments, meta=meta)
         try:
             request = StartWorkflowInput.model_validate(arguments or {})
         except ValidationError as exc:

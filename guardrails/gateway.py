@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from mcp_types import CallToolResult, TextContent, Tool
+from mcp_types import CallToolResult, RequestParamsMeta, TextContent, Tool
 
 from guardrails.approval import ApprovalTicket
 from guardrails.approvals import Approvals, plan_policy
@@ -39,6 +39,7 @@ from guardrails.sanitize import strip_forged
 from guardrails.sqlite import Database
 from guardrails.targets import TargetsUnavailable, extract_targets, resolve_targets, rewrite_targets
 from guardrails.usage import SqliteUsageStore
+from mcp_servers.client import call_attribution
 from mcp_servers.errors import parse_tool_error
 
 __all__ = ["ToolClients", "ToolGateway"]
@@ -56,8 +57,10 @@ class ToolClients(Protocol):
     def block_of(self, tool: str) -> str:
         """The block offering a tool."""
 
-    async def call_tool(self, name: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
-        """Call a tool; failures come back as error results."""
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any] | None = None, *, meta: RequestParamsMeta | None = None
+    ) -> CallToolResult:
+        """Call a tool; failures come back as error results (``meta`` is the request's ``_meta``)."""
 
 
 @dataclass
@@ -335,7 +338,9 @@ class ToolGateway:
             entries = []
         breaker = self.breakers.get(req.block or "unknown")
         call.dispatched = True
-        result = await self.clients.call_tool(req.tool, call.sent)
+        # The caller and run travel along, so a raw block server can audit on whose behalf it acts.
+        meta = call_attribution(req.caller.describe(), req.run_id)
+        result = await self.clients.call_tool(req.tool, call.sent, meta=meta)
         text = _text(result)
         data = result.structured_content if isinstance(result.structured_content, dict) else None
         code: str | None = None

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     )
     from mcp_servers.paging import DEFAULT_LIMIT, MAX_LIMIT
     from mcp_servers.registry import registered_backends
-    from mcp_servers.servers import build_server, build_servers, serve
+    from mcp_servers.servers import build_server, build_servers
     from mcp_servers.spec import BLOCKS, Block, BlockSpec, LabSpec, ServersSpec
 
 # Loaded on first use: the CLI imports mcp_servers.errors on every run and must not pay for the SDK.
@@ -53,7 +53,7 @@ _WHERE = {
     ),
     **dict.fromkeys(("DEFAULT_LIMIT", "MAX_LIMIT"), "paging"),
     "registered_backends": "registry",
-    **dict.fromkeys(("build_server", "build_servers", "serve"), "servers"),
+    **dict.fromkeys(("build_server", "build_servers"), "servers"),
     **dict.fromkeys(("BLOCKS", "Block", "BlockSpec", "LabSpec", "ServersSpec"), "spec"),
 }
 
@@ -90,6 +90,5 @@ __all__ = [
     "open_clients",
     "parse_tool_error",
     "registered_backends",
-    "serve",
     "tool_error",
 ]

@@ -10,25 +10,38 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import anyio
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
-from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT, CallToolResult, TextContent, Tool
+from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT, CallToolResult, RequestParamsMeta, TextContent, Tool
 
 from mcp_servers.context import BackendContext
 from mcp_servers.errors import ErrorCode, McpSetupError, ServerUnreachable, format_tool_error
+from mcp_servers.raw_grant import RawGrant, issue_grant
 from mcp_servers.servers import build_server
 from mcp_servers.spec import BLOCKS, Block, BlockSpec, ServersSpec
 
-__all__ = ["BlockClients", "error_result", "open_clients"]
+__all__ = ["CALL_META_KEY", "BlockClients", "call_attribution", "error_result", "open_clients"]
 
 _log = logging.getLogger("mcp_servers.client")
 
 # Protocol errors that mean the connection, not the call, failed.
 _TRANSPORT_CODES = frozenset({CONNECTION_CLOSED, REQUEST_TIMEOUT})
+
+
+# The `_meta` key under which a caller of a raw block server says on whose behalf it calls.
+CALL_META_KEY = "netorch/call"
+
+
+def call_attribution(caller: dict[str, Any], run_id: str | None) -> RequestParamsMeta:
+    """The request `_meta` naming the caller and run a call is made for (asserted by the gateway)."""
+    # RequestParamsMeta takes extra keys (PEP 728), which mypy cannot see yet.
+    return cast(RequestParamsMeta, {CALL_META_KEY: {"caller": caller, "run_id": run_id}})
 
 
 def error_result(code: ErrorCode | str, message: str) -> CallToolResult:
@@ -82,11 +95,15 @@ class BlockClients:
         """The raw MCP client of one block, for what BlockClients does not wrap."""
         return self._clients[block]
 
-    async def call_tool(self, name: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any] | None = None, *, meta: RequestParamsMeta | None = None
+    ) -> CallToolResult:
         """Call a tool on the block that offers it; failures come back as results, never raise.
 
         An unknown tool is a `not_found` result; a server that cannot be reached any more (a
         crashed subprocess, a dropped HTTP connection) is a `dependency_unavailable` result.
+        ``meta`` travels as the request's ``_meta`` (the gateway names the caller and run in it, for
+        a raw server's own audit).
         """
         owner = self._tools.get(name)
         if owner is None:
@@ -98,7 +115,7 @@ class BlockClients:
         if gone is not None:
             return error_result(ErrorCode.DEPENDENCY_UNAVAILABLE, f"the {block} MCP server is gone: {gone!r}")
         try:
-            return await self._clients[block].call_tool(name, arguments or {})
+            return await self._clients[block].call_tool(name, arguments or {}, meta=meta)
         except MCPError as exc:
             if exc.code in _TRANSPORT_CODES or self._lost(block) is not None:
                 return error_result(
@@ -112,19 +129,40 @@ class BlockClients:
             )
 
 
-def _client_for(block: Block, spec: ServersSpec, block_spec: BlockSpec, ctx: BackendContext) -> Client:
+@asynccontextmanager
+async def _bearer_transport(url: str, token: str) -> AsyncIterator[Any]:
+    """Streamable HTTP with ``Authorization: Bearer``; the SDK leaves a client it was given open, so close it here."""
+    http = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
+    async with http, streamable_http_client(url, http_client=http) as streams:
+        yield streams
+
+
+def _client_for(
+    block: Block, spec: ServersSpec, block_spec: BlockSpec, ctx: BackendContext
+) -> tuple[Client, RawGrant | None]:
     if block_spec.transport == "inprocess":
-        return Client(build_server(block, spec, ctx))
+        return Client(build_server(block, spec, ctx)), None
     if block_spec.transport == "stdio":
+        env = dict(block_spec.env)
+        # A fresh grant per child, so that only this process's child can serve the block raw.
+        grant = issue_grant(spec.home, block) if block_spec.raw_grant else None
+        if grant is not None:
+            env.update(grant.env())
         params = StdioServerParameters(
-            command=block_spec.command[0],
-            args=block_spec.command[1:],
-            env=dict(block_spec.env),
-            cwd=block_spec.cwd,
+            command=block_spec.command[0], args=block_spec.command[1:], env=env, cwd=block_spec.cwd
         )
-        return Client(params)
+        return Client(params), grant
     assert block_spec.url is not None  # ServersSpec validation guarantees it
-    return Client(block_spec.url)
+    if block_spec.token is not None:
+        return Client(_bearer_transport(block_spec.url, block_spec.token.get_secret_value())), None
+    return Client(block_spec.url), None
+
+
+def _leaf(error: BaseException) -> BaseException:
+    """The first real failure inside the SDK's task-group wrapping (e.g. an HTTP 401), for the one-line message."""
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return error
 
 
 def _where(block_spec: BlockSpec) -> str:
@@ -141,10 +179,11 @@ class _Holder:
     failure ends only this holder, and calls from the caller's task fail as values.
     """
 
-    def __init__(self, block: Block, block_spec: BlockSpec, client: Client) -> None:
+    def __init__(self, block: Block, block_spec: BlockSpec, client: Client, grant: RawGrant | None = None) -> None:
         self.block = block
         self.block_spec = block_spec
         self.client = client
+        self.grant = grant
         self.tools: list[Tool] = []
         self.error: BaseException | None = None
         self.lost: BaseException | None = None
@@ -166,6 +205,8 @@ class _Holder:
                 if not self.stop.is_set():
                     _log.warning("lost the %s MCP server %s: %r", self.block, _where(self.block_spec), exc)
         finally:
+            if self.grant is not None:
+                self.grant.revoke()  # redeemed by the child already, unless it never started
             self.ready.set()
 
     def setup_error(self) -> BaseException:
@@ -173,7 +214,8 @@ class _Holder:
         assert self.error is not None
         if self.block_spec.transport == "inprocess" or isinstance(self.error, McpSetupError | MCPError):
             return self.error
-        detail = f"{type(self.error).__name__}: {self.error}"
+        cause = _leaf(self.error)
+        detail = f"{type(cause).__name__}: {cause}"
         return ServerUnreachable(f"cannot reach the {self.block} MCP server {_where(self.block_spec)}: {detail}")
 
 
@@ -188,7 +230,15 @@ async def open_clients(
         ServerUnreachable: a stdio or HTTP server that cannot be started or reached.
     """
     ctx = context or BackendContext.for_spec(spec)
-    holders = [_Holder(b, spec.block(b), _client_for(b, spec, spec.block(b), ctx)) for b in blocks]
+    holders: list[_Holder] = []
+    try:
+        for b in blocks:
+            holders.append(_Holder(b, spec.block(b), *_client_for(b, spec, spec.block(b), ctx)))
+    except BaseException:
+        for holder in holders:
+            if holder.grant is not None:
+                holder.grant.revoke()
+        raise
     failed: BaseException | None = None
     async with anyio.create_task_group() as tg:
         for holder in holders:

@@ -1,4 +1,9 @@
-"""Build a block's MCP server from a spec: pick the backend by name, wrap it in the block's tools."""
+"""Build a block's MCP server from a spec: pick the backend by name, wrap it in the block's tools.
+
+Serving one to a transport is the orchestrator's job (`netorch mcp <block>`): a block server has no
+policy of its own, so it is only ever served guarded, or raw behind a grant or a service token and
+audited (orchestrator/mcp_raw.py).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from mcp.server import MCPServer
 from mcp_servers.context import BackendContext
 from mcp_servers.spec import BLOCKS, Block, ServersSpec
 
-__all__ = ["build_server", "build_servers", "serve"]
+__all__ = ["build_server", "build_servers"]
 
 
 def build_server(block: Block | str, spec: ServersSpec, ctx: BackendContext | None = None) -> MCPServer[Any]:
@@ -35,13 +40,3 @@ def build_servers(
     """Several blocks' servers sharing one backend context (so the lab is opened once)."""
     ctx = ctx or BackendContext.for_spec(spec)
     return {block: build_server(block, spec, ctx) for block in blocks}
-
-
-def serve(server: MCPServer[Any], transport: str = "stdio", *, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run a server until interrupted: stdio (never prints to stdout) or streamable HTTP at /mcp."""
-    if transport == "stdio":
-        server.run("stdio")
-    elif transport == "http":
-        server.run("streamable-http", host=host, port=port)
-    else:
-        raise ValueError(f"unknown transport '{transport}' (expected stdio or http)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 __all__ = ["BLOCKS", "Block", "BlockSpec", "LabSpec", "ServersSpec", "Transport"]
 
@@ -39,6 +39,10 @@ class BlockSpec(_Spec):
     command: list[str] = Field(default_factory=list, description="Server command line (transport stdio).")
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment for a stdio server.")
     cwd: str | None = Field(None, description="Working directory of a stdio server.")
+    raw_grant: bool = Field(
+        False, description="Issue the stdio child a single-use raw-mode grant (netorch's own raw servers)."
+    )
+    token: SecretStr | None = Field(None, description="Bearer token sent to an http server.")
 
 
 class ServersSpec(_Spec):

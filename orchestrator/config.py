@@ -86,6 +86,11 @@ class McpServerLink(_Section):
 
     transport: Literal["inprocess", "stdio", "http"] = "inprocess"
     url: str | None = Field(None, description="Streamable HTTP URL when transport is http.")
+    token: str | None = Field(
+        None,
+        description="Bearer token sent to an http server (one of that server's api.tokens; a raw block server "
+        "wants the role service).",
+    )
 
 
 class McpConfig(_Section):
@@ -175,7 +180,9 @@ class ApiToken(_Section):
 
     name: str
     token: str
-    roles: list[Literal["operator", "approver", "auditor", "webhook"]]
+    # ide: the guarded block MCP servers over HTTP; service: a netorch worker reaching a raw block server
+    # over HTTP (unguarded on that side: give it to netorch processes only).
+    roles: list[Literal["operator", "approver", "auditor", "webhook", "ide", "service"]]
 
 
 class ApiConfig(_Section):
@@ -189,6 +196,11 @@ class ApiConfig(_Section):
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest webhook body accepted.")
     ide_may_approve: bool = Field(
         False, description="Whether the orchestrator MCP server's `approve` tool may decide approvals."
+    )
+    authorization_servers: list[str] = Field(
+        default_factory=list,
+        description="OAuth authorization servers named in the MCP servers' protected-resource metadata "
+        "(RFC 9728); empty with static api.tokens.",
     )
 
 

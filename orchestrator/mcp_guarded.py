@@ -25,6 +25,7 @@ from mcp.server.lowlevel import Server
 from guardrails import Caller
 from guardrails.result import GatewayResult
 from orchestrator.config import Settings
+from orchestrator.mcp_http_auth import token_caller
 
 __all__ = [
     "GuardedContext",
@@ -114,7 +115,8 @@ def build_guarded_server(
         params: types.PaginatedRequestParams | None,
     ) -> types.ListToolsResult:
         state: GuardedContext = ctx.lifespan_context
-        tools = [t for t in state.gateway.tools(state.caller) if _block_of(state, t.name) == block]
+        caller = token_caller(ctx) or state.caller
+        tools = [t for t in state.gateway.tools(caller) if _block_of(state, t.name) == block]
         return types.ListToolsResult(tools=tools)
 
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
@@ -124,7 +126,9 @@ def build_guarded_server(
                 content=[types.TextContent(type="text", text=f"[not_found] unknown tool '{params.name}'")],
                 is_error=True,
             )
-        result = await state.gateway.call(params.name, dict(params.arguments or {}), caller=state.caller)
+        # Over HTTP the caller is the request's token, not the process that serves it.
+        caller = token_caller(ctx) or state.caller
+        result = await state.gateway.call(params.name, dict(params.arguments or {}), caller=caller)
         return result_to_mcp(result)
 
     return Server(
@@ -141,23 +145,21 @@ def build_guarded_server(
 
 
 def serve_guarded(server: Server[Any], transport: str, *, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run a guarded server until interrupted: stdio (stdout is the protocol's) or streamable HTTP at /mcp."""
+    """Run a guarded server on stdio until its client leaves (stdout is the protocol's).
+
+    Over HTTP a server needs bearer tokens: `orchestrator.mcp_http_auth.gated_app` and `serve_http`.
+    """
     import anyio
 
-    if transport == "stdio":
-        from mcp.server.stdio import stdio_server
+    if transport != "stdio":
+        raise ValueError(f"serve_guarded serves stdio only, not '{transport}' (HTTP goes through mcp_http_auth)")
+    from mcp.server.stdio import stdio_server
 
-        async def run_stdio() -> None:
-            async with stdio_server() as (read, write):
-                await server.run(read, write, server.create_initialization_options())
+    async def run_stdio() -> None:
+        async with stdio_server() as (read, write):
+            await server.run(read, write, server.create_initialization_options())
 
-        anyio.run(run_stdio)
-    elif transport == "http":
-        import uvicorn
-
-        uvicorn.run(server.streamable_http_app(host=host), host=host, port=port, log_level="warning")
-    else:
-        raise ValueError(f"unknown transport '{transport}' (expected stdio or http)")
+    anyio.run(run_stdio)
 
 
 def settings_gateway_opener(settings: Settings, config_path: str | None = None) -> Any:

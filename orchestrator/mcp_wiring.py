@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from mcp_servers.client import BlockClients
 from mcp_servers.client import open_clients as _open_clients
 from mcp_servers.errors import McpSetupError
+from mcp_servers.raw_grant import GRANT_ENV
 from mcp_servers.spec import BLOCKS, Block, BlockSpec, LabSpec, ServersSpec
 from orchestrator.config import ExecutorConfig, ObservabilityConfig, Settings, SotConfig
 
@@ -43,6 +44,7 @@ def stdio_env(
     """
     env = {k: v for k, v in (os.environ if environ is None else environ).items() if k.startswith("NETORCH_")}
     env.pop("NETORCH_AUDIT_KEY", None)  # a secret the servers never need
+    env.pop(GRANT_ENV, None)  # a grant is for one child; each spawn gets a fresh one
     env["NETORCH_HOME"] = str(settings.home_path)
     if config_path:
         env["NETORCH_CONFIG"] = str(Path(config_path).resolve())
@@ -82,6 +84,8 @@ def servers_spec(settings: Settings, config_path: str | None = None) -> ServersS
             url=link.url,
             command=command,
             env=env if link.transport == "stdio" else {},
+            raw_grant=link.transport == "stdio",
+            token=link.token if link.transport == "http" else None,
         )
     try:
         return ServersSpec(

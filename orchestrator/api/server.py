@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
-import socket
 from typing import Any
 
 from orchestrator.api.app import BackgroundTask, create_app
 from orchestrator.config import Settings
+from orchestrator.exposure import bind_verdict, is_loopback
 from orchestrator.intake.errors import IntakeError
 from orchestrator.intake.frontdoor import FrontDoor
 
@@ -20,32 +19,15 @@ log = logging.getLogger(__name__)
 
 
 class ServeRefused(IntakeError):
-    """The server would expose an unauthenticated API beyond this machine."""
-
-
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and names that resolve only to them (e.g. localhost)."""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return False
-    return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos)
+    """The server would expose an unauthenticated (or guessably authenticated) API beyond this machine."""
 
 
 def check_exposure(settings: Settings, host: str) -> str | None:
-    """Refuse an unauthenticated server off loopback; return a warning for one on loopback."""
-    if settings.api.tokens:
-        return None
-    if not is_loopback(host):
-        raise ServeRefused(
-            f"refusing to serve on '{host}' with no api.tokens configured: anyone who can reach it could start"
-            " runs and approve changes (add api.tokens to netorch.yaml, or serve on 127.0.0.1)"
-        )
-    return f"auth is OFF: no api.tokens configured; serving on loopback '{host}' only"
+    """Refuse an unauthenticated (or guessably authenticated) server off loopback; a warning on loopback."""
+    verdict = bind_verdict(settings.api, host, "start runs and approve changes")
+    if verdict.refusal:
+        raise ServeRefused(verdict.refusal)
+    return verdict.warning
 
 
 def background_tasks(door: FrontDoor, *, sweep_seconds: float = 10.0) -> list[BackgroundTask]:

@@ -39,31 +39,25 @@ RawOpt = Annotated[
     bool,
     typer.Option(
         "--raw",
-        help="Serve the block itself, without netorch's policy and audit. Only for netorch's own transports, "
-        "which put the gateway on the client side; never give a raw executor to an IDE.",
+        help="Internal: serve the block itself, without policy (audited on its own side). Over stdio only a "
+        "child started by netorch may (a person gets an error); over HTTP only tokens with the role service.",
+    ),
+]
+PublicUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--public-url",
+        help="The URL clients use for /mcp (behind a proxy), named in the OAuth protected-resource metadata.",
     ),
 ]
 
 
-def _serve(ctx: typer.Context, block: str, transport: TransportName, host: str, port: int, raw: bool) -> None:
-    from mcp_servers.servers import build_server, serve
-    from orchestrator.mcp_wiring import servers_spec
+def _serve(
+    ctx: typer.Context, block: str, transport: TransportName, host: str, port: int, raw: bool, public_url: str | None
+) -> None:
+    from orchestrator.cli.mcp_serve import serve_block
 
-    loaded = state(ctx).loaded()
-    # Build the block once up front, so a bad backend name or a missing lab is one Error line now,
-    # not a broken session later.
-    block_server = build_server(block, servers_spec(loaded.settings, loaded.path))
-    if transport is TransportName.http:
-        # stderr: with stdio, stdout belongs to the protocol; keep one habit for both
-        guard = "raw (no policy)" if raw else "guarded"
-        typer.echo(f"netorch {block} MCP server ({guard}) on http://{host}:{port}/mcp", err=True)
-    if raw:
-        serve(block_server, transport.value, host=host, port=port)
-        return
-    from orchestrator.mcp_guarded import build_guarded_server, serve_guarded, settings_gateway_opener
-
-    server = build_guarded_server(block, settings_gateway_opener(loaded.settings, loaded.path))
-    serve_guarded(server, transport.value, host=host, port=port)
+    serve_block(state(ctx).loaded(), block, transport.value, host=host, port=port, raw=raw, public_url=public_url)
 
 
 @app.command("sot")
@@ -73,12 +67,13 @@ def sot(
     host: HostOpt = "127.0.0.1",
     port: PortOpt = 8001,
     raw: RawOpt = False,
+    public_url: PublicUrlOpt = None,
 ) -> None:
     """Serve the Source of Truth (intent: devices, interfaces, VLANs, intended config).
 
-    Example: netorch mcp sot --transport http --port 8001
+    Example: netorch mcp sot --transport http --port 8001   (needs api.tokens: role ide or operator)
     """
-    _serve(ctx, "sot", transport, host, port, raw)
+    _serve(ctx, "sot", transport, host, port, raw, public_url)
 
 
 @app.command("observability")
@@ -88,12 +83,13 @@ def observability(
     host: HostOpt = "127.0.0.1",
     port: PortOpt = 8002,
     raw: RawOpt = False,
+    public_url: PublicUrlOpt = None,
 ) -> None:
     """Serve Observability (state: health, interfaces, events, compliance, alerts, metrics).
 
     Example: netorch mcp observability --transport stdio
     """
-    _serve(ctx, "observability", transport, host, port, raw)
+    _serve(ctx, "observability", transport, host, port, raw, public_url)
 
 
 @app.command("executor")
@@ -103,12 +99,13 @@ def executor(
     host: HostOpt = "127.0.0.1",
     port: PortOpt = 8003,
     raw: RawOpt = False,
+    public_url: PublicUrlOpt = None,
 ) -> None:
     """Serve the Executor (job templates and jobs that change devices).
 
-    Example: netorch mcp executor --transport http --port 8003
+    Example: netorch mcp executor --transport http --port 8003   (needs api.tokens: role ide or operator)
     """
-    _serve(ctx, "executor", transport, host, port, raw)
+    _serve(ctx, "executor", transport, host, port, raw, public_url)
 
 
 @app.command("config")

@@ -150,19 +150,28 @@ async def test_stdio_subprocesses(tmp_path: Path, lab_db: Path) -> None:
 
 
 @pytest.mark.slow
-def test_cli_serves_streamable_http(tmp_path: Path, lab_db: Path) -> None:
+@pytest.mark.parametrize(
+    ("raw", "token", "roles"), [(False, "ide-token-0123456789", "ide"), (True, "svc-token-0123456789", "service")]
+)
+def test_cli_serves_streamable_http_to_token_holders_only(
+    tmp_path: Path, lab_db: Path, raw: bool, token: str, roles: str
+) -> None:
     settings, cfg = _stdio_settings(tmp_path, lab_db.parent)
+    with open(cfg, "a", encoding="utf-8") as handle:
+        handle.write(f"api:\n  tokens:\n    - {{name: holder, token: {token}, roles: [{roles}]}}\n")
     port = free_port()
     env = {**os.environ, **stdio_env(settings, cfg)}
+    command = [sys.executable, "-m", "orchestrator.cli.main", "mcp", "executor", "--transport", "http"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "orchestrator.cli.main", "mcp", "executor", "--transport", "http", "--port", str(port)],
+        [*command, "--port", str(port), *(["--raw"] if raw else [])],
         env=env,
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    url = f"http://127.0.0.1:{port}/mcp"
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while True:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -172,13 +181,18 @@ def test_cli_serves_streamable_http(tmp_path: Path, lab_db: Path) -> None:
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.05)
 
-        async def list_templates() -> list[str]:
-            async with Client(f"http://127.0.0.1:{port}/mcp") as client:
-                result = await client.call_tool("list_job_templates", {})
+        async def list_templates(with_token: str | None) -> list[str]:
+            reach = ServersSpec(
+                home=settings.home_path, executor=BlockSpec(transport="http", url=url, token=with_token)
+            )
+            async with open_clients(reach, blocks=("executor",)) as clients:
+                result = await clients.call_tool("list_job_templates", {})
                 return [t["name"] for t in result.structured_content["items"]]  # type: ignore[index]
 
-        assert "vlan_deploy" in asyncio.run(list_templates())
+        with pytest.raises(ServerUnreachable, match="HTTP 401: missing bearer token"):
+            asyncio.run(list_templates(None))
+        assert "vlan_deploy" in asyncio.run(list_templates(token))
     finally:
         proc.terminate()
-        proc.communicate(timeout=10)
-    assert proc.stdout is not None
+        proc.communicate(timeout=30)
+    assert proc.returncode is not None

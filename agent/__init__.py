@@ -8,13 +8,45 @@ Others use (import the submodules directly; see docs/contracts.md)::
     from agent.taxonomy import RootCause                       # the fixed root-cause taxonomy
 """
 
-from agent.budgets import Budgets
-from agent.errors import AgentError, BadTrigger, ModelConfigError, ModelError, UnknownModel
-from agent.finding import Finding
-from agent.incident import Incident
-from agent.investigation import InvestigationResult, Investigator
-from agent.models.registry import MODEL_BACKENDS, create_model
-from agent.taxonomy import RootCause
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agent.budgets import Budgets
+    from agent.errors import AgentError, BadTrigger, ModelConfigError, ModelError, UnknownModel
+    from agent.finding import Finding
+    from agent.incident import Incident
+    from agent.investigation import InvestigationResult, Investigator
+    from agent.models.registry import MODEL_BACKENDS, create_model
+    from agent.taxonomy import RootCause
+
+# Loaded on first use (PEP 562): importing one submodule must not import the whole package.
+_WHERE = {
+    "Budgets": "agent.budgets",
+    "AgentError": "agent.errors",
+    "BadTrigger": "agent.errors",
+    "ModelConfigError": "agent.errors",
+    "ModelError": "agent.errors",
+    "UnknownModel": "agent.errors",
+    "Finding": "agent.finding",
+    "Incident": "agent.incident",
+    "InvestigationResult": "agent.investigation",
+    "Investigator": "agent.investigation",
+    "MODEL_BACKENDS": "agent.models.registry",
+    "create_model": "agent.models.registry",
+    "RootCause": "agent.taxonomy",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's submodule when the name is first used."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agent' has no attribute '{name}'")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "MODEL_BACKENDS",

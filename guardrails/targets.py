@@ -28,7 +28,13 @@ __all__ = [
 ]
 
 ListDevices = Callable[[dict[str, Any]], Awaitable[list[dict[str, Any]]]]
-"""``await list_devices(filters)``: every device matching SoT filters, all pages followed."""
+"""``await list_devices(filters)``: every device matching SoT filters, all pages followed.
+
+Besides the scope filters it takes ``names`` (a list of exact names, any of which may match), so
+that a call naming 50 devices costs a lookup of 50 devices, not a listing of the whole inventory.
+"""
+
+NAMES_CHUNK = 500  # the SoT's page size: one round trip per chunk of named devices
 
 _GLOB = set("*?[")
 SCOPE_KEYS = ("scope",)
@@ -102,18 +108,21 @@ async def resolve_targets(
     """``(targets sorted by name, unknown names)``; a pattern that matches nothing is unknown too."""
     found: dict[str, DeviceInfo] = {}
     unknown: list[str] = []
-    if spec.names or spec.patterns:
-        inventory = {d.name: d for d in map(_info, await list_devices({}))}
-        for name in spec.names:
-            if name in inventory:
-                found[name] = inventory[name]
+    for start in range(0, len(spec.names), NAMES_CHUNK):
+        chunk = list(spec.names[start : start + NAMES_CHUNK])
+        named = {d.name: d for d in map(_info, await list_devices({"names": chunk}))}
+        for name in chunk:
+            if name in named:
+                found[name] = named[name]
             else:
                 unknown.append(name)
-        for pattern in spec.patterns:
-            hits = [d for n, d in inventory.items() if fnmatch.fnmatchcase(n, pattern)]
-            if not hits:
-                unknown.append(pattern)
-            found.update({d.name: d for d in hits})
+    for pattern in spec.patterns:
+        # The SoT applies the pattern itself; the check here guards against a SoT that ignores it.
+        listed = map(_info, await list_devices({"name_pattern": pattern}))
+        hits = [d for d in listed if fnmatch.fnmatchcase(d.name, pattern)]
+        if not hits:
+            unknown.append(pattern)
+        found.update({d.name: d for d in hits})
     for selector in spec.selectors:
         hits = list(map(_info, await list_devices(selector)))
         if not hits:

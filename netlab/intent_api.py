@@ -68,8 +68,9 @@ class IntentMixin(LabBase):
         platform: str | None = None,
         status: str | None = None,
         name_pattern: str | None = None,
+        names: list[str] | None = None,
     ) -> list[DeviceIntent]:
-        """Devices in intent, filtered (name_pattern is a glob such as 'b-acc-*')."""
+        """Devices in intent, filtered (name_pattern is a glob such as 'b-acc-*'; names: any of these)."""
         if role is not None and role not in ROLES:
             raise BadParameter(f"unknown role '{role}' (expected one of: {', '.join(ROLES)})")
         if platform is not None and platform not in PLATFORMS:
@@ -86,6 +87,9 @@ class IntentMixin(LabBase):
                 if value is not None:
                     where.append(f"{column} = ?")
                     args.append(value)
+            if names is not None:
+                where.append(f"name IN ({', '.join('?' * len(names))})" if names else "0")
+                args.extend(names)
             sql = "SELECT name, role, platform, location, status, mgmt_ip FROM intent_device"
             sql += (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY ord"
             rows = db.execute(sql, args).fetchall()

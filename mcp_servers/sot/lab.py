@@ -26,7 +26,10 @@ class LabSot:
         with translate_lab_errors():
             found = self.lab.intent_devices(**query.model_dump())
         devices = sorted(found, key=lambda d: d.name)
-        return paginate([Device.model_validate(d, from_attributes=True) for d in devices], page)
+        # Only the returned page is converted: a 5,000-device listing is read page by page.
+        window = paginate(devices, page)
+        items = [Device.model_validate(d, from_attributes=True) for d in window.items]
+        return Page(items=items, total=window.total, offset=window.offset, limit=window.limit)
 
     async def get_device(self, name: str) -> Device:
         """One device."""

@@ -32,6 +32,7 @@ class DeviceQuery(BaseModel):
     platform: str | None = Field(None, description="Network OS, e.g. ios-xe or eos.")
     status: str | None = Field(None, description="Lifecycle status, e.g. active or planned.")
     name_pattern: str | None = Field(None, description="Shell-style name pattern, e.g. 'b-acc-*'.")
+    names: list[str] | None = Field(None, description="Exact device names; a device matches if it has any of them.")
 
 
 class Device(BaseModel):

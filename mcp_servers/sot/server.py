@@ -10,7 +10,7 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from mcp_servers.paging import DEFAULT_LIMIT, Limit, Offset, PageRequest
+from mcp_servers.paging import DEFAULT_LIMIT, MAX_LIMIT, Limit, Offset, PageRequest
 from mcp_servers.sot.base import SotBackend
 from mcp_servers.sot.models import (
     Device,
@@ -55,6 +55,10 @@ async def list_devices(
     platform: Annotated[Filter, Field(description="Network OS: ios-xe or eos.")] = None,
     status: Annotated[Filter, Field(description="Lifecycle status, e.g. 'active'.")] = None,
     name_pattern: Annotated[Filter, Field(description="Shell-style name pattern, e.g. 'b-acc-*'.")] = None,
+    names: Annotated[
+        list[Annotated[str, Field(min_length=1)]] | None,
+        Field(max_length=MAX_LIMIT, description="Exact device names to look up (any of them), at most 500."),
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> DeviceList:
@@ -63,7 +67,9 @@ async def list_devices(
     Use to find the devices a change or an investigation concerns. Returns one page (name, role,
     platform, location, status, management IP); follow next_offset for more.
     """
-    query = DeviceQuery(location=location, role=role, platform=platform, status=status, name_pattern=name_pattern)
+    query = DeviceQuery(
+        location=location, role=role, platform=platform, status=status, name_pattern=name_pattern, names=names
+    )
     page = await _backend(ctx).list_devices(query, PageRequest(limit=limit, offset=offset))
     return DeviceList(items=page.items, **page.fields())
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass, field
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
-from orchestrator.config import LoadedConfig, Settings, load_config
+if TYPE_CHECKING:
+    # Imported when a command loads its config, not when `netorch --help` starts.
+    from orchestrator.config import LoadedConfig, Settings
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
 
@@ -29,6 +31,8 @@ class CliState:
     def loaded(self) -> LoadedConfig:
         """Load (once) and return the effective config."""
         if self._loaded is None:
+            from orchestrator.config import load_config
+
             self._loaded = load_config(self.config_path, overrides=self.overrides)
         return self._loaded
 

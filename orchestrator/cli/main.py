@@ -6,15 +6,39 @@ from typing import Annotated
 
 import typer
 from typer import _click
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
-from orchestrator.cli import config_cmd
 from orchestrator.cli.common import CliState, err_console
 from orchestrator.cli.errors import user_error_types
+from orchestrator.cli.lazy import LAZY_COMMANDS, LazyCommands
 
 
 class _RootGroup(TyperGroup):
-    """Root group that turns a user's mistake into one `Error:` line and exit code 1."""
+    """Root group: sub-commands imported on use, and a user's mistake as one `Error:` line, exit code 1."""
+
+    def __init__(self, **attrs: object) -> None:
+        super().__init__(**attrs)  # type: ignore[arg-type]  # typer passes click's keyword arguments through
+        self.commands = LazyCommands(self.commands, LAZY_COMMANDS)
+        self._listing = False
+
+    def list_commands(self, ctx: _click.Context) -> list[str]:
+        """Every sub-command's name, without importing any of them."""
+        return list(self.commands)
+
+    def get_command(self, ctx: _click.Context, cmd_name: str) -> _click.Command | None:
+        """The command; while help is being rendered, a placeholder carrying its short help."""
+        table = self.commands
+        if self._listing and isinstance(table, LazyCommands) and cmd_name in table and not table.loaded(cmd_name):
+            return TyperCommand(name=cmd_name, help=table.short_help(cmd_name))
+        return super().get_command(ctx, cmd_name)
+
+    def format_help(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
+        """`netorch --help`, listing the sub-commands from their static short help."""
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
     def invoke(self, ctx: _click.Context) -> object:
         """Run the sub-command; domain errors become a one-line message, not a traceback."""
@@ -49,53 +73,6 @@ def root(
 ) -> None:
     """Global options shared by every command."""
     ctx.obj = CliState(config_path=config, overrides={"home": home} if home else {})
-
-
-app.add_typer(config_cmd.app, name="config")
-
-
-def _register_optional() -> None:
-    """Attach command groups that exist; each area owns its own module."""
-    import importlib
-
-    groups = [
-        ("orchestrator.cli.lab_cmd", "lab"),
-        ("orchestrator.cli.audit_cmd", "audit"),
-        ("orchestrator.cli.mcp_cmd", "mcp"),
-        ("orchestrator.cli.policy_cmd", "policy"),
-        ("orchestrator.cli.runs_cmd", "runs"),
-        ("orchestrator.cli.eval_cmd", "eval"),
-    ]
-    for module_name, name in groups:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        app.add_typer(module.app, name=name)
-    # Modules that add top-level commands (approve, run, demo, investigate, serve, chat) call
-    # register(app) themselves, so each area owns its own file.
-    for module_name in TOP_LEVEL_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        module.register(app)
-
-
-TOP_LEVEL_MODULES = (
-    "orchestrator.cli.approvals_cmd",
-    "orchestrator.cli.run_cmd",
-    "orchestrator.cli.demo_cmd",
-    "orchestrator.cli.investigate_cmd",
-    "orchestrator.cli.serve_cmd",
-    "orchestrator.cli.chat_cmd",
-)
-
-_register_optional()
 
 
 def main() -> None:

@@ -29,6 +29,8 @@ async def list_devices(filters: dict[str, Any]) -> list[dict[str, Any]]:
     for key, value in filters.items():
         if key == "name_pattern":
             out = [d for d in out if fnmatch.fnmatchcase(d["name"], value)]
+        elif key == "names":
+            out = [d for d in out if d["name"] in value]
         else:
             out = [d for d in out if d[key] == value]
     return out
@@ -81,3 +83,19 @@ def test_forged_approval_fields_are_stripped_at_any_depth(arguments: dict[str, A
     text = repr(clean).lower()
     for key in ("'approved'", "'approval'", "'override'", "'approval_granted'"):
         assert f"{key}:" not in text
+
+
+async def test_named_targets_are_looked_up_by_name_never_by_listing_the_inventory() -> None:
+    seen: list[dict[str, Any]] = []
+
+    async def recording(filters: dict[str, Any]) -> list[dict[str, Any]]:
+        seen.append(filters)
+        return await list_devices(filters)
+
+    names = tuple(sorted(["core-1", "b-acc-01", *(f"x-{i:04d}" for i in range(1200))]))
+    targets, unknown = await resolve_targets(TargetSpec(names=names, patterns=("c-*",)), recording)
+    assert [t.name for t in targets] == ["b-acc-01", "c-acc-01", "core-1"]
+    assert len(unknown) == 1200 and unknown[-1] == "x-1199"
+    assert all(f for f in seen), "an unfiltered listing of the whole inventory was requested"
+    assert [len(f["names"]) for f in seen if "names" in f] == [500, 500, 202]
+    assert {"name_pattern": "c-*"} in seen

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from mcp_helpers import call, call_error
 
 from mcp_servers.client import BlockClients
@@ -23,6 +24,33 @@ async def test_list_devices_filters_and_pages(clients: BlockClients) -> None:
     assert len(rest["items"]) == 3 and rest["next_offset"] is None
     eos = await call(clients, "list_devices", platform="eos")
     assert all(d["platform"] == "eos" for d in eos["items"]) and eos["total"] > 0
+
+
+async def test_list_devices_by_names_returns_only_those(clients: BlockClients) -> None:
+    everything = [d["name"] for d in (await call(clients, "list_devices", limit=500))["items"]]
+    wanted = [everything[5], everything[0], "zz-9", everything[5]]
+    found = await call(clients, "list_devices", names=wanted)
+    assert [d["name"] for d in found["items"]] == [everything[0], everything[5]] and found["total"] == 2
+    nothing = await call(clients, "list_devices", names=[])
+    assert nothing["total"] == 0 and nothing["status"] == "no_data"
+    both = await call(clients, "list_devices", names=["b-acc-02", "b-acc-03"], role="access")
+    assert [d["name"] for d in both["items"]] == ["b-acc-02", "b-acc-03"]
+    code, _ = await call_error(clients, "list_devices", names=[f"d{i}" for i in range(501)])
+    assert code is ErrorCode.INVALID_ARGUMENT
+
+
+async def test_in_process_results_are_not_schema_validated_again(
+    clients: BlockClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The in-process server builds results from its pydantic models; the client does not re-check them."""
+    from mcp.client.session import ClientSession
+
+    def refuse(*_args: Any) -> Any:
+        raise AssertionError("the in-process result was re-validated against its output schema")
+
+    monkeypatch.setattr(ClientSession, "_output_schema_validator", refuse)
+    listed = await call(clients, "list_devices", limit=500)
+    assert listed["total"] == 14
 
 
 async def test_no_match_is_no_data_not_an_error(clients: BlockClients) -> None:

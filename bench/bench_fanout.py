@@ -1,16 +1,20 @@
 """Fan-out efficiency of workflow execution (not a test: prints numbers).
 
     .venv/bin/python bench/bench_fanout.py [--sizes 800:50,5000:200] [--latency-ms 100] [--mode all]
+    .venv/bin/python -m bench fanout [--quick] [--json OUT]        # as part of the suite
 
 Efficiency = lower bound / makespan, lower bound = ceil(N / C) * L: N devices, C changed at once,
-L per device change. Three layers, each measured on the same fan-out (one ``execute`` step of
-``vlan_deploy``'s shape: waves → lanes → one executor job per lane, ``wait_job`` long-polls):
+L per device change. The peers (floor: asyncio + semaphore; langgraph-peer: one ``Send`` branch per
+device, see bench/fanout_peers.py) and netorch's layers, each measured on the same fan-out (one
+``execute`` step of ``vlan_deploy``'s shape: waves → lanes → one executor job per lane, ``wait_job``
+long-polls):
 
 * pattern  — LangGraph FanOut + JobWork + AsyncSqliteSaver + the real run store and audit log,
              over a simulated executor whose devices only wait L (no CPU cost per change);
 * executor — the lab executor alone: ``launch_job`` straight on the in-process MCP client
              (what the executor + netlab cost, with no orchestration at all);
-* full     — the whole path: runtime → gateway (policy, locks, audit) → MCP → lab executor.
+* full     — the whole path: runtime → gateway (policy, locks, audit) → MCP → lab executor;
+* full-stdio — the same with the executor in its own process over MCP stdio (as AWX would be).
 
 The executor runs ``forks`` = 50 devices at once per job, so C=200 uses 4 lanes in parallel.
 """
@@ -144,7 +148,8 @@ async def pattern(n: int, c: int, latency: float, home: Path) -> float:
         log.close(checkpoint=False)
 
 
-def _big_settings(home: Path, n: int, time_factor: float) -> Any:
+def _big_settings(home: Path, n: int, time_factor: float, *, executor_transport: str = "inprocess") -> Any:
+    """Settings for an N-device lab, also written to home/netorch.yaml for a stdio executor child."""
     from orchestrator.config import Settings
 
     policy = yaml.safe_load((ROOT / "guardrails" / "default_policy.yaml").read_text(encoding="utf-8"))
@@ -156,17 +161,20 @@ def _big_settings(home: Path, n: int, time_factor: float) -> Any:
     (home / "policy.yaml").write_text(yaml.safe_dump(policy), encoding="utf-8")
     buildings = max(1, math.ceil(n / 999))
     per = math.ceil(n / buildings)
-    return Settings.model_validate(
-        {
-            "home": str(home),
-            "lab": {"buildings": buildings, "access_per_building": per, "time_factor": time_factor},
-            "executor": {"options": {"forks": FORKS}},
-            "guardrails": {"policy": str(home / "policy.yaml")},
-        }
-    )
+    document = {
+        "home": str(home),
+        "lab": {"buildings": buildings, "access_per_building": per, "time_factor": time_factor},
+        "executor": {"options": {"forks": FORKS}},
+        "guardrails": {"policy": str(home / "policy.yaml")},
+        "mcp": {"executor": {"transport": executor_transport}},
+    }
+    (home / "netorch.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    return Settings.model_validate(document)
 
 
-async def full(n: int, c: int, latency: float, home: Path, *, executor_only: bool) -> float:
+async def full(
+    n: int, c: int, latency: float, home: Path, *, executor_only: bool, executor_transport: str = "inprocess"
+) -> float:
     """Through the real runtime (gateway, audit, MCP, lab executor), or the executor alone."""
     import random
 
@@ -174,8 +182,8 @@ async def full(n: int, c: int, latency: float, home: Path, *, executor_only: boo
     from guardrails.caller import Caller
     from orchestrator.runtime import open_runtime
 
-    settings = _big_settings(home, n, time_factor=latency / 0.1)
-    async with open_runtime(settings) as rt:
+    settings = _big_settings(home, n, time_factor=latency / 0.1, executor_transport=executor_transport)
+    async with open_runtime(settings, str(home / "netorch.yaml")) as rt:
         devices = sorted(d.name for d in rt.lab.intent_devices(role="access"))[:n]
         if executor_only:
             started = time.perf_counter()
@@ -204,27 +212,66 @@ async def full(n: int, c: int, latency: float, home: Path, *, executor_only: boo
         return await _fan_out(ctx, rt.runs, rt.checkpointer, devices, c)
 
 
+LAYERS = ("floor", "langgraph-peer", "pattern", "executor", "full", "full-stdio")
+
+
+def makespan(layer: str, n: int, c: int, latency: float) -> float:
+    """One measurement of one layer, in a fresh temporary home."""
+    from bench.fanout_peers import floor, langgraph_peer
+
+    with tempfile.TemporaryDirectory(prefix="netorch-bench-") as tmp:
+        home = Path(tmp) / "home"
+        if layer == "floor":
+            return asyncio.run(floor(n, c, latency))
+        if layer == "langgraph-peer":
+            return asyncio.run(langgraph_peer(n, c, latency, home))
+        if layer == "pattern":
+            return asyncio.run(pattern(n, c, latency, home))
+        transport = "stdio" if layer == "full-stdio" else "inprocess"
+        return asyncio.run(full(n, c, latency, home, executor_only=layer == "executor", executor_transport=transport))
+
+
+def row(layer: str, n: int, c: int, latency: float) -> dict[str, Any]:
+    """The suite row of one measurement."""
+    import resource
+
+    took = makespan(layer, n, c, latency)
+    bound = math.ceil(n / c) * latency
+    return {
+        "case": f"{n}/C={c}",
+        "N": n,
+        "C": c,
+        "layer": layer,
+        "efficiency": round(bound / took, 4),
+        "median_s": round(took, 4),
+        "bound_s": bound,
+        "per_s": round(n / took, 1),
+        "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def measure(quick: bool) -> list[dict[str, Any]]:
+    """Rows for the suite: every layer at 800/C=50 and 5,000/C=200 (quick: 200/C=50)."""
+    sizes = [(200, 50)] if quick else [(800, 50), (5000, 200)]
+    return [row(layer, n, c, 0.1) for n, c in sizes for layer in LAYERS]
+
+
 def main() -> None:
     """Print one line per (layer, N, C): makespan, lower bound, efficiency."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="800:50,5000:200", help="N:C pairs, comma-separated.")
     parser.add_argument("--latency-ms", type=float, default=100.0, help="Per-device change latency L.")
-    parser.add_argument("--mode", choices=("pattern", "executor", "full", "all"), default="all")
+    parser.add_argument("--mode", choices=(*LAYERS, "all"), default="all")
     args = parser.parse_args()
     latency = args.latency_ms / 1000
-    modes = ("pattern", "executor", "full") if args.mode == "all" else (args.mode,)
-    print(f"{'layer':<9} {'N':>6} {'C':>5} {'makespan s':>11} {'bound s':>8} {'efficiency':>10}")
+    layers = LAYERS if args.mode == "all" else (args.mode,)
+    print(f"{'layer':<14} {'N':>6} {'C':>5} {'makespan s':>11} {'bound s':>8} {'efficiency':>10}")
     for pair in args.sizes.split(","):
         n, c = (int(x) for x in pair.split(":"))
         bound = math.ceil(n / c) * latency
-        for mode in modes:
-            with tempfile.TemporaryDirectory(prefix="netorch-bench-") as tmp:
-                home = Path(tmp) / "home"
-                if mode == "pattern":
-                    makespan = asyncio.run(pattern(n, c, latency, home))
-                else:
-                    makespan = asyncio.run(full(n, c, latency, home, executor_only=mode == "executor"))
-            print(f"{mode:<9} {n:>6} {c:>5} {makespan:>11.3f} {bound:>8.2f} {bound / makespan:>10.3f}", flush=True)
+        for layer in layers:
+            took = makespan(layer, n, c, latency)
+            print(f"{layer:<14} {n:>6} {c:>5} {took:>11.3f} {bound:>8.2f} {bound / took:>10.3f}", flush=True)
 
 
 if __name__ == "__main__":

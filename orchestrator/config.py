@@ -193,7 +193,10 @@ class ApiConfig(_Section):
     tokens: list[ApiToken] = Field(default_factory=list)
     webhook_hmac_secret: str | None = None
     max_wait_seconds: float = Field(300.0, ge=0, description="Upper bound on POST /v1/runs?wait=.")
-    max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest webhook body accepted.")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest request or webhook body accepted.")
+    max_json_depth: int = Field(
+        32, ge=4, le=1000, description="Deepest nesting of arrays/objects in a JSON body, checked before parsing."
+    )
     ide_may_approve: bool = Field(
         False, description="Whether the orchestrator MCP server's `approve` tool may decide approvals."
     )

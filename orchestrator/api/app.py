@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from orchestrator.api import approvals, audit, events, runs, webhooks
 from orchestrator.api.auth import Authenticator
+from orchestrator.api.limits import BodyLimits
 from orchestrator.api.metrics import Metrics
 from orchestrator.config import Settings
 from orchestrator.intake.errors import IdempotencyConflict, IntakeStorageError, PayloadError
@@ -95,6 +96,7 @@ def create_app(
     app.state.metrics = Metrics()
     app.state.sse_poll_seconds = sse_poll_seconds
     _errors(app)
+    app.add_middleware(BodyLimits, max_bytes=settings.api.max_body_bytes, max_depth=settings.api.max_json_depth)
 
     @app.middleware("http")
     async def count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

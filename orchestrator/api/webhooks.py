@@ -61,6 +61,10 @@ async def _read(request: Request, door: FrontDoor) -> bytes:
     return body
 
 
+def _bounds(door: FrontDoor) -> dict[str, int]:
+    return {"max_bytes": door.settings.api.max_body_bytes, "max_depth": door.settings.api.max_json_depth}
+
+
 def _summary(results: list[Submitted], truncated: int = 0) -> WebhookResponse:
     items = [
         WebhookItemOut(
@@ -94,7 +98,7 @@ async def alertmanager(request: Request, door: Door, credentials: Credentials) -
         metrics.webhook("alertmanager", "unauthorized")
         raise
     try:
-        _, batch = parse_alertmanager(body)
+        _, batch = parse_alertmanager(body, **_bounds(door))
         results = await door.dispatcher.submit(batch.items)
     except PayloadError as exc:
         metrics.webhook("alertmanager", "malformed")
@@ -121,7 +125,7 @@ async def itsm(request: Request, door: Door, credentials: Credentials) -> Webhoo
         metrics.webhook("itsm", "unauthorized")
         raise
     try:
-        _, item = parse_itsm(body)
+        _, item = parse_itsm(body, **_bounds(door))
         results = await door.dispatcher.submit([item])
     except PayloadError as exc:
         metrics.webhook("itsm", "malformed")

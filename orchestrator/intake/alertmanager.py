@@ -22,6 +22,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from orchestrator.intake.errors import PayloadError
+from orchestrator.intake.jsonbody import MAX_BODY_BYTES, MAX_JSON_DEPTH, load_json
+from orchestrator.intake.rfc3339 import Rfc3339
 from orchestrator.intake.store import IntakeItem
 
 __all__ = [
@@ -44,8 +46,8 @@ class AlertmanagerAlert(BaseModel):
     status: Literal["firing", "resolved"]
     labels: dict[str, str]
     annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: datetime
-    endsAt: datetime | None = None
+    startsAt: Rfc3339
+    endsAt: Rfc3339 | None = None
     generatorURL: str = ""
     fingerprint: str = Field(min_length=1, max_length=128)
 
@@ -93,19 +95,21 @@ def _describe(exc: ValidationError) -> str:
     where = ".".join(str(p) for p in err["loc"]) or "body"
     value = err.get("input")
     shown = json.dumps(value, default=str)[:80] if not isinstance(value, dict) else "{...}"
-    return f"invalid Alertmanager payload: {where}={shown}: {err['msg']}"
+    return f"invalid Alertmanager payload: {where}={shown}: {err['msg'].removeprefix('Value error, ')}"
 
 
-def parse_alertmanager(body: bytes | dict[str, Any]) -> tuple[AlertmanagerPayload, AlertBatch]:
-    """Validate a webhook body and turn it into intake items.
+def parse_alertmanager(
+    body: bytes | dict[str, Any], *, max_bytes: int = MAX_BODY_BYTES, max_depth: int = MAX_JSON_DEPTH
+) -> tuple[AlertmanagerPayload, AlertBatch]:
+    """Validate a webhook body (size and nesting bounded before parsing) and turn it into intake items.
 
     Raises:
-        PayloadError: the body is not JSON or not a version-4 Alertmanager notification.
+        PayloadError: the body is not strict JSON within the bounds or not a version-4 Alertmanager notification.
     """
-    try:
-        data = json.loads(body) if isinstance(body, bytes | bytearray) else body
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PayloadError(f"Alertmanager payload is not JSON: {exc}") from None
+    if isinstance(body, bytes | bytearray):
+        data = load_json(body, what="Alertmanager payload", max_bytes=max_bytes, max_depth=max_depth)
+    else:
+        data = body
     if not isinstance(data, dict):
         raise PayloadError(f"Alertmanager payload must be a JSON object, not {type(data).__name__}")
     if "version" in data and data["version"] != "4":

@@ -10,13 +10,13 @@ a new event.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from orchestrator.intake.errors import PayloadError
+from orchestrator.intake.jsonbody import MAX_BODY_BYTES, MAX_JSON_DEPTH, load_json
 from orchestrator.intake.store import IntakeItem
 
 __all__ = ["ITSM", "ITSM_WORKFLOW", "ChangeEvent", "parse_itsm"]
@@ -42,16 +42,18 @@ class ChangeEvent(BaseModel):
     variables: dict[str, Any] = Field(default_factory=dict, description="The request's parameters (workflow input).")
 
 
-def parse_itsm(body: bytes | dict[str, Any]) -> tuple[ChangeEvent, IntakeItem]:
+def parse_itsm(
+    body: bytes | dict[str, Any], *, max_bytes: int = MAX_BODY_BYTES, max_depth: int = MAX_JSON_DEPTH
+) -> tuple[ChangeEvent, IntakeItem]:
     """Validate a change event and turn it into one intake item (kind ``change``; the router decides the rest).
 
     Raises:
-        PayloadError: the body is not JSON or not a change event.
+        PayloadError: the body is not strict JSON within the bounds or not a change event.
     """
-    try:
-        data = json.loads(body) if isinstance(body, bytes | bytearray) else body
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PayloadError(f"ITSM payload is not JSON: {exc}") from None
+    if isinstance(body, bytes | bytearray):
+        data = load_json(body, what="ITSM payload", max_bytes=max_bytes, max_depth=max_depth)
+    else:
+        data = body
     if not isinstance(data, dict):
         raise PayloadError(f"ITSM payload must be a JSON object, not {type(data).__name__}")
     try:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from orchestrator.intake.errors import PayloadError
+from orchestrator.intake.jsonbody import load_json
 from orchestrator.intake.store import IntakeItem
 
 __all__ = ["StartRequest", "parse_start_request"]
@@ -48,15 +48,12 @@ class StartRequest(BaseModel):
 
 
 def parse_start_request(body: bytes | dict[str, Any], *, what: str = "request") -> StartRequest:
-    """Validate a start request (JSON bytes or a dict).
+    """Validate a start request (JSON bytes, bounded in size and depth before parsing, or a dict).
 
     Raises:
         PayloadError: one line naming the bad field.
     """
-    try:
-        data = json.loads(body) if isinstance(body, bytes | bytearray) else body
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PayloadError(f"{what} is not JSON: {exc}") from None
+    data = load_json(body, what=what) if isinstance(body, bytes | bytearray) else body
     if not isinstance(data, dict):
         raise PayloadError(f"{what} must be a JSON object, not {type(data).__name__}")
     try:

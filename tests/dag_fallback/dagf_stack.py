@@ -21,14 +21,19 @@ DEFAULT_POLICY = Path(__file__).resolve().parents[2] / "guardrails" / "default_p
 
 
 @dataclass
-class WallClock:
-    """Real time plus an offset the test moves (approval deadlines); sleeping only moves the offset."""
+class ControlledClock:
+    """Time that moves only when the code sleeps or the test advances it; real time never leaks in.
 
+    It starts at the real time of its creation, so that timestamps written by parts that read the
+    system clock (audit records) stay near it, but from then on a busy machine cannot move it.
+    """
+
+    start: float = field(default_factory=time.time)
     offset: float = 0.0
     slept: list[float] = field(default_factory=list)
 
     def now(self) -> float:
-        return time.time() + self.offset
+        return self.start + self.offset
 
     async def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
@@ -62,11 +67,16 @@ def settings_for(tmp_path: Path, *, policy: Path | None = None, **lab: Any) -> S
 
 @asynccontextmanager
 async def stack(
-    tmp_path: Path, *, clock: WallClock | None = None, policy: Path | None = None, service: bool = True, **lab: Any
+    tmp_path: Path,
+    *,
+    clock: ControlledClock | None = None,
+    policy: Path | None = None,
+    service: bool = True,
+    **lab: Any,
 ) -> AsyncIterator[Runtime]:
     """An open runtime over a fresh lab, with the app-payments service recorded for building-b access."""
     # Backoff sleeps move a fake offset instead of waiting: retries are tested without real delays.
-    async with open_runtime(settings_for(tmp_path, policy=policy, **lab), clock=clock or WallClock()) as rt:
+    async with open_runtime(settings_for(tmp_path, policy=policy, **lab), clock=clock or ControlledClock()) as rt:
         if service:
             rt.lab.upsert_vlan_service("app-payments", 1214, "10.22.14.0/24", location="building-b", role="access")
         yield rt

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import time
 from pathlib import Path
 
 import pytest
 from dagf_fleet import Result
 from dagf_helpers import make_ctx
-from dagf_stack import WallClock, decide, kinds, launches, policy_file, stack, start, vlan_on
+from dagf_stack import ControlledClock, decide, kinds, launches, policy_file, stack, start, vlan_on
 
 from dag_fallback.failures import BlockFailure
 from dag_fallback.workflows.vlan_checks import sot_plan
@@ -139,7 +142,7 @@ async def test_approval_rejected_changes_nothing(tmp_path: Path) -> None:
 
 
 async def test_approval_timeout_aborts(tmp_path: Path) -> None:
-    clock = WallClock()
+    clock = ControlledClock()
     async with stack(tmp_path, clock=clock) as rt:
         run = await start(rt)
         clock.advance(31 * 60)
@@ -150,7 +153,7 @@ async def test_approval_timeout_aborts(tmp_path: Path) -> None:
 
 
 async def test_approval_timeout_proceeds_when_the_policy_says_so(tmp_path: Path) -> None:
-    clock = WallClock()
+    clock = ControlledClock()
     async with stack(tmp_path, clock=clock, policy=policy_file(tmp_path, on_timeout="proceed")) as rt:
         run = await start(rt)
         clock.advance(31 * 60)
@@ -161,8 +164,21 @@ async def test_approval_timeout_proceeds_when_the_policy_says_so(tmp_path: Path)
         assert all(vlan_on(rt, d) for d in BUILDING_B)
 
 
-async def test_wait_in_process_until_the_deadline(tmp_path: Path) -> None:
-    clock = WallClock()
+def test_the_controlled_clock_moves_only_when_slept_or_advanced(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = ControlledClock(start=1_000.0)
+    monkeypatch.setattr(time, "time", lambda: 9_999_999.0)  # the machine's own clock runs on regardless
+    asyncio.run(clock.sleep(30))
+    clock.advance(5)
+    assert clock.now() == 1_035.0 and clock.slept == [30]
+
+
+async def test_wait_in_process_until_the_deadline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = ControlledClock()
+    real = time.time
+    ticks = itertools.count()
+    # A loaded machine: every look at the system clock finds it a second further on. The wait must
+    # still be measured on the injected clock alone (this failed as `1799.0 >= 30*60` under load).
+    monkeypatch.setattr(time, "time", lambda: real() + next(ticks))
     async with stack(tmp_path, clock=clock) as rt:
         result = await rt.runner.start(
             "vlan_deploy", {"service": "app-payments"}, trigger=_trigger(), wait_approval=True

@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 
 from dagf_helpers import until
-from dagf_stack import WallClock, kinds, launches, policy_file, stack, start, vlan_on
+from dagf_stack import ControlledClock, kinds, launches, policy_file, stack, start, vlan_on
 
 from orchestrator.runs import RunStatus
 
@@ -35,7 +35,7 @@ def device_states(home: Path) -> dict[str, str]:
 
 
 async def test_a_slow_switch_times_out_unapplied_while_a_transient_one_is_retried(tmp_path: Path) -> None:
-    clock = WallClock()
+    clock = ControlledClock()
     async with stack(tmp_path, clock=clock, policy=policy_file(tmp_path, approval=False), time_factor=1.0) as rt:
         for device in rt.lab.device_names():
             rt.lab.set_device_latency(device, 0)

@@ -49,6 +49,8 @@ class AgentDeps:
     audit: AuditWriter | None = None
     history: AuditReader | None = None
     settle_s: float = 0.0
+    should_stop: Callable[[str], bool] | None = None
+    """True once the run was cancelled; the investigation then stops before its next step or tool call."""
 
 
 def _refusal_outcome(result: ToolOutcome) -> Literal["succeeded", "failed", "denied", "rejected", "expired"]:
@@ -69,7 +71,14 @@ class _Nodes:
         self.deps = deps
 
     def _session(self, state: AgentState) -> Session:
-        return Session(state, self.deps.runner, self.deps.budgets)
+        session = Session(state, self.deps.runner, self.deps.budgets, stop=self.deps.should_stop)
+        session.check_stop()
+        return session
+
+    def _finding_recorded(self, run_id: str) -> bool:
+        """Whether this run's Finding is in the audit log already (conclude ran, then the process died)."""
+        history = self.deps.history
+        return history is not None and bool(history.records(kind="step.agent_finding", run_id=run_id))
 
     def _audit(self, session: Session, kind: str, payload: dict[str, Any]) -> None:
         if self.deps.audit is not None:
@@ -326,6 +335,9 @@ class _Nodes:
             reasoner=self.deps.model.describe(),
         )
         session.emit("finding", finding=finding.model_dump(mode="json"))
+        if self._finding_recorded(session.run_id):
+            # Killed after recording it and before the checkpoint: one Finding per investigation.
+            return session.update(finding=finding.model_dump(mode="json"))
         self._audit(
             session,
             "step.agent_finding",

@@ -54,8 +54,10 @@ class AuditRecordLike(Protocol):
 class AuditReader(Protocol):
     """The part of ``audit.AuditLog`` the agent reads."""
 
-    def records(self, *, kind: str | None = None, since: Any = None) -> Sequence[AuditRecordLike]:
-        """Records in sequence order, optionally of one kind and since a time."""
+    def records(
+        self, *, kind: str | None = None, since: Any = None, run_id: str | None = None
+    ) -> Sequence[AuditRecordLike]:
+        """Records in sequence order, optionally of one kind, since a time, and of one run."""
         ...
 
 

@@ -7,7 +7,10 @@
     result.finding                           # agent.finding.Finding
 
 Without a checkpointer an in-memory one is used, so a resume works within this process; give a
-durable one (AsyncSqliteSaver) to resume from another process after a restart.
+durable one (AsyncSqliteSaver) to resume from another process after a restart. ``resume`` continues
+from the last checkpoint whatever stopped the investigation: a pending approval is answered, a step
+interrupted by a crash runs again, an investigation that never saved a checkpoint starts over from
+its trigger, and one that had concluded returns its Finding without running anything again.
 
 A trigger from a conversation carries its earlier turns (``conversation``: question, and the answer
 netorch gave); the model sees them as the messages before the incident, so a language model reads
@@ -28,6 +31,7 @@ from langgraph.types import Checkpointer, Command
 from agent.budgets import Budgets
 from agent.calls import AGENT_CALLER, ToolRunner
 from agent.conversation import Conversation, Message, ToolSpec
+from agent.errors import AgentError
 from agent.finding import Finding
 from agent.graph import AgentDeps, build_graph
 from agent.history import AuditReader, AuditWriter
@@ -113,6 +117,7 @@ class Investigator:
         history: AuditReader | None = None,
         checkpointer: Checkpointer = None,
         settle_s: float = 0.0,
+        should_stop: Callable[[str], bool] | None = None,
     ) -> None:
         audit: AuditWriter | None = gateway.audit if hasattr(gateway.audit, "append_many") else None
         self._model = model
@@ -123,6 +128,7 @@ class Investigator:
             audit=audit,
             history=history,
             settle_s=settle_s,
+            should_stop=should_stop,
         )
         self.graph = build_graph(self.deps, checkpointer=checkpointer if checkpointer is not None else InMemorySaver())
 
@@ -135,19 +141,49 @@ class Investigator:
         return await self._drive(state, run_id, on_event)
 
     async def resume(
-        self, run_id: str, answer: Any = None, *, on_event: EventSink | None = None
+        self,
+        run_id: str,
+        answer: Any = None,
+        *,
+        trigger: Mapping[str, Any] | None = None,
+        on_event: EventSink | None = None,
     ) -> InvestigationResult:
-        """Continue after an approval was decided; the gateway reads the decision from the approval store."""
-        saved = await self.graph.aget_state({"configurable": {"thread_id": run_id}})
-        self.deps.model = _WithEarlierTurns(self._model, earlier_messages(saved.values.get("trigger") or {}))
-        return await self._drive(Command(resume=answer if answer is not None else {"resumed": True}), run_id, on_event)
+        """Continue from the last checkpoint (after an approval was decided, or a crash); never redo a Finding.
+
+        The gateway reads an approval's decision from the approval store, not from ``answer``.
+        ``trigger`` starts the investigation over when the process died before its first checkpoint.
+
+        Raises:
+            AgentError: nothing was saved for ``run_id`` and no trigger was given.
+        """
+        config: RunnableConfig = {"configurable": {"thread_id": run_id}}
+        saved = await self.graph.aget_state(config)
+        values = saved.values or {}
+        if not values.get("trigger"):
+            if trigger is None:
+                raise AgentError(f"investigation {run_id} saved no checkpoint to resume from (and got no trigger)")
+            return await self.start(trigger, run_id=run_id, on_event=on_event)
+        self.deps.model = _WithEarlierTurns(self._model, earlier_messages(values.get("trigger") or {}))
+        if values.get("finding") and not saved.next:
+            return self._result(run_id, saved)  # it had concluded when the process died
+        if any(task.interrupts for task in saved.tasks):
+            graph_input: Any = Command(resume=answer if answer is not None else {"resumed": True})
+        else:
+            graph_input = None  # a step was interrupted: run the steps its checkpoint has not recorded
+        return await self._drive(graph_input, run_id, on_event)
 
     async def _drive(self, graph_input: Any, run_id: str, on_event: EventSink | None) -> InvestigationResult:
         config: RunnableConfig = {"configurable": {"thread_id": run_id}}
-        async for mode, chunk in self.graph.astream(graph_input, config, stream_mode=_STREAM):
+        # "sync": a step starts only once the previous one is saved, so a kill -9 loses at most the step
+        # under way; with "async" a busy process could reach its Finding with most steps still unsaved
+        # and redo the investigation after a restart.
+        async for mode, chunk in self.graph.astream(graph_input, config, stream_mode=_STREAM, durability="sync"):
             if mode == "custom" and on_event is not None and isinstance(chunk, dict):
                 on_event(chunk)
-        snapshot = await self.graph.aget_state(config)
+        return self._result(run_id, await self.graph.aget_state(config))
+
+    def _result(self, run_id: str, snapshot: Any) -> InvestigationResult:
+        """Where the investigation stands in a state snapshot: concluded, or waiting for an approval."""
         values = snapshot.values
         incident = Incident.model_validate(values["conversation"]["incident"]) if values.get("conversation") else None
         if values.get("finding"):

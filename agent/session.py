@@ -7,6 +7,7 @@ resumed investigation continues from exactly what was saved, in this process or 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, TypedDict
 
 from langgraph.config import get_stream_writer
@@ -14,6 +15,7 @@ from langgraph.config import get_stream_writer
 from agent.budgets import BudgetName, Budgets, Spent
 from agent.calls import ToolRunner
 from agent.conversation import Conversation, Phase, ToolOutcome
+from agent.errors import InvestigationStopped
 from agent.finding import ActionTaken, Verification
 from agent.usage import Usage
 
@@ -60,8 +62,11 @@ def summarise_outcome(outcome: ToolOutcome) -> str:
 class Session:
     """One node's working copy of the state; ``update()`` returns what changed plus the time spent."""
 
-    def __init__(self, state: AgentState, runner: ToolRunner, budgets: Budgets) -> None:
+    def __init__(
+        self, state: AgentState, runner: ToolRunner, budgets: Budgets, *, stop: Callable[[str], bool] | None = None
+    ) -> None:
         self.state = state
+        self._stop = stop
         self.runner = runner
         self.budgets = budgets
         self.run_id = state["run_id"]
@@ -98,6 +103,7 @@ class Session:
         """One tool call through the gateway, counted against the budget; None when no budget is left."""
         if self.out_of_budget(next_call=True):
             return None
+        self.check_stop()
         self.spent.tool_calls += 1
         cid = call_id or f"{phase}-{self.spent.tool_calls}"
         sent = self.runner.prepare(name, arguments, run_id=self.run_id, call_id=cid)
@@ -115,6 +121,11 @@ class Session:
             audit_seq=outcome.audit_seq,
         )
         return outcome
+
+    def check_stop(self) -> None:
+        """Raise InvestigationStopped once the run was cancelled (checked before every step and tool call)."""
+        if self._stop is not None and self._stop(self.run_id):
+            raise InvestigationStopped(f"run '{self.run_id}' was cancelled: the investigation stopped")
 
     def update(self, **extra: Any) -> dict[str, Any]:
         """The state update of this node: working copies dumped, elapsed time added to the spending."""

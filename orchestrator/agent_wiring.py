@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from agent.budgets import Budgets
-from agent.errors import AgentError, ModelConfigError
+from agent.errors import AgentError, InvestigationStopped, ModelConfigError
 from agent.finding import Finding
 from agent.intake import normalise
 from agent.investigation import EventSink, Investigator
@@ -170,6 +170,7 @@ def build_investigator(rt: Runtime, *, model: str | None = None) -> Investigator
         history=rt.audit,
         checkpointer=rt.checkpointer,
         settle_s=rt.settings.agent.settle_seconds,
+        should_stop=rt.runs.is_cancelled,
     )
 
 
@@ -255,27 +256,41 @@ async def run_investigation(
 async def _drive_investigation(
     rt: Runtime, run: Run, *, model: str | None, on_event: EventSink | None, actor: str
 ) -> Run:
+    """Start or resume the agent on the run; every transition is an executor's (dropped once the run has ended)."""
     try:
         investigator = build_investigator(rt, model=model or _model_of(run))
     except AgentError as exc:
-        return rt.runs.transition(run.id, RunStatus.FAILED, failure=RunFailure(kind="internal", message=str(exc)))
+        return rt.runs.settle(run.id, RunStatus.FAILED, failure=RunFailure(kind="internal", message=str(exc)))
     try:
-        if run.status is RunStatus.PENDING:
-            rt.runs.transition(run.id, RunStatus.RUNNING, actor=actor, reason="started")
+        fresh = run.status is RunStatus.PENDING
+        reason = "started" if fresh else f"resumed by {actor}"
+        if rt.runs.settle(run.id, RunStatus.RUNNING, actor=actor, reason=reason).status is not RunStatus.RUNNING:
+            return rt.runs.get(run.id)  # cancelled before it got going
+        if fresh:
             result = await investigator.start(run.input, run_id=run.id, on_event=on_event)
         else:
-            rt.runs.transition(run.id, RunStatus.RUNNING, actor=actor, reason=f"resumed by {actor}")
-            result = await investigator.resume(run.id, {"resumed_by": actor}, on_event=on_event)
+            # From the last checkpoint; the trigger starts it over if the process died before the first one.
+            result = await investigator.resume(run.id, {"resumed_by": actor}, trigger=run.input, on_event=on_event)
+    except InvestigationStopped:
+        log.debug("run %s: investigation stopped, the run was cancelled", run.id)
+        return rt.runs.get(run.id)
     except AgentError as exc:
-        return rt.runs.transition(run.id, RunStatus.FAILED, failure=RunFailure(kind="internal", message=str(exc)))
+        return rt.runs.settle(run.id, RunStatus.FAILED, failure=RunFailure(kind="internal", message=str(exc)))
+    except Exception as exc:
+        # Never left running without an owner: the failure says what broke; the log has the traceback.
+        log.exception("run %s failed inside the investigation", run.id)
+        message = f"{type(exc).__name__}: {exc}"
+        return rt.runs.settle(run.id, RunStatus.FAILED, failure=RunFailure(kind="internal", message=message))
     finally:
         await investigator.aclose()
     if result.status == "waiting":
         # The provisional Finding is the outcome while the run waits: the approver reads the diagnosis.
         interim = _outcome("waiting", result.finding) if result.finding else None
-        return rt.runs.transition(run.id, RunStatus.WAITING, waiting_on=dict(result.waiting or {}), outcome=interim)
+        return rt.runs.settle(run.id, RunStatus.WAITING, waiting_on=dict(result.waiting or {}), outcome=interim)
     assert result.finding is not None
     finding = result.finding
+    if rt.runs.is_cancelled(run.id):
+        return rt.runs.get(run.id)  # a cancel won the race: no escalation, no second outcome
     if finding.escalation.needed:
         rt.runs.note(
             run.id,
@@ -286,7 +301,7 @@ async def _drive_investigation(
                 "human_action": finding.escalation.human_action,
             },
         )
-    return rt.runs.transition(run.id, RunStatus.SUCCEEDED, outcome=_outcome("concluded", finding))
+    return rt.runs.settle(run.id, RunStatus.SUCCEEDED, outcome=_outcome("concluded", finding))
 
 
 def _outcome(result: str, finding: Finding) -> dict[str, Any]:

@@ -178,7 +178,8 @@ class WorkflowRunner:
             else:
                 return self._settle(run.id, snapshot.values, None)
             reason = "started" if run.status is RunStatus.PENDING else f"resumed by {actor}"
-            self.runs.transition(run.id, RunStatus.RUNNING, actor=actor, reason=reason)
+            if self.runs.settle(run.id, RunStatus.RUNNING, actor=actor, reason=reason).status in TERMINAL:
+                return self.runs.get(run.id)  # cancelled before it got going
             try:
                 out = await graph.ainvoke(graph_input, config, context=ctx)
             except Exception as exc:
@@ -214,13 +215,13 @@ class WorkflowRunner:
         if current.status is RunStatus.CANCELLED:
             return current
         if waiting is not None:
-            return self.runs.transition(run_id, RunStatus.WAITING, waiting_on=dict(waiting))
+            return self.runs.settle(run_id, RunStatus.WAITING, waiting_on=dict(waiting))
         outcome = values.get("outcome")
         if not outcome:
             return self._fail(run_id, "the workflow ended without an outcome")
         failure = values.get("failure")
         status = RunStatus.SUCCEEDED if outcome.get("status") == "succeeded" else RunStatus.FAILED
-        return self.runs.transition(
+        return self.runs.settle(
             run_id,
             status,
             outcome={k: v for k, v in outcome.items() if k != "notified"} | {"notified": outcome.get("notified")},
@@ -228,9 +229,7 @@ class WorkflowRunner:
         )
 
     def _fail(self, run_id: str, message: str) -> Run:
-        if self.runs.get(run_id).status is RunStatus.CANCELLED:
-            return self.runs.get(run_id)
-        return self.runs.transition(run_id, RunStatus.FAILED, failure=RunFailure(kind="internal", message=message))
+        return self.runs.settle(run_id, RunStatus.FAILED, failure=RunFailure(kind="internal", message=message))
 
     def _graph(self, definition: WorkflowDefinition) -> Any:
         graph = self._graphs.get(definition.name)

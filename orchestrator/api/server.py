@@ -31,15 +31,18 @@ def check_exposure(settings: Settings, host: str) -> str | None:
 
 
 def background_tasks(door: FrontDoor, *, sweep_seconds: float = 10.0) -> list[BackgroundTask]:
-    """Resume orphaned runs, intake recovery (now and every ``sweep_seconds``), schedules and the queue."""
+    """Start-up recovery of runs, intake recovery (now and every ``sweep_seconds``), schedules and the queue."""
 
     async def sweep(stop: asyncio.Event) -> None:
         from orchestrator.intake.launcher import BackgroundLauncher
 
         if isinstance(door.launcher, BackgroundLauncher):
-            resumed = await door.launcher.resume_active()
-            if resumed:
-                log.info("resuming %d run(s) left active by the previous process", len(resumed))
+            report = await door.launcher.recover()
+            for verdict in report.verdicts:
+                if verdict.action == "fail":
+                    log.warning("run %s failed at start-up: %s", verdict.run_id, verdict.reason)
+            if report.ids("resume"):
+                log.info("resuming %d run(s) left active by the previous process", len(report.ids("resume")))
         while not stop.is_set():
             try:
                 started = await door.dispatcher.recover()

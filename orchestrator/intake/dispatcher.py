@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from orchestrator.intake.errors import IntakeError
 from orchestrator.intake.store import AcceptOutcome, IntakeItem, IntakeRow, IntakeStatus, IntakeStore
 
-__all__ = ["Ignored", "IntakeDispatcher", "StartRejected", "Starter", "Submitted"]
+__all__ = ["Ignored", "IntakeDispatcher", "Stale", "StartRejected", "Starter", "Submitted"]
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,15 @@ class Ignored:
     rule: str = ""
 
 
-Starter = Callable[[IntakeRow], Awaitable[str | Ignored | None]]
-"""Start the run a row asks for and return its id; ``Ignored`` (or ``None``) means it starts nothing on purpose."""
+@dataclass(frozen=True)
+class Stale:
+    """A row is about something already over (a firing older than a known resolution): it starts nothing."""
+
+    reason: str
+
+
+Starter = Callable[[IntakeRow], Awaitable[str | Ignored | Stale | None]]
+"""Start the run a row asks for and return its id; ``Ignored``/``Stale`` (or ``None``) mean it starts nothing."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,9 @@ class IntakeDispatcher:
         if isinstance(started, str):
             await asyncio.to_thread(self.store.set_outcome, row.id, status="started", run_id=started, error=None)
             return Submitted(row, False, started, "started")
+        if isinstance(started, Stale):
+            await asyncio.to_thread(self.store.set_outcome, row.id, status="stale", run_id=None, error=started.reason)
+            return Submitted(row, False, None, "stale", started.reason)
         rule = (started.rule or None) if isinstance(started, Ignored) else None
         await asyncio.to_thread(self.store.set_outcome, row.id, status="ignored", run_id=None, error=None, rule=rule)
         return Submitted(row, False, None, "ignored", rule=rule)

@@ -11,10 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.intake.dispatcher import StartRejected
-from orchestrator.runs import Run, RunError, RunKind, RunLeased, RunService, StartResult, Trigger
+from orchestrator.runs import Run, RunError, RunFailure, RunKind, RunLeased, RunService, RunStatus, StartResult, Trigger
+
+if TYPE_CHECKING:
+    from orchestrator.recovery import RecoveryReport
 
 __all__ = ["BackgroundLauncher", "Execute"]
 
@@ -88,23 +91,20 @@ class BackgroundLauncher:
         self._spawn(await asyncio.to_thread(self.runs.get, run_id))
         return True
 
-    async def resume_active(self) -> list[str]:
-        """Execute again every run left pending, running or waiting by a previous process.
+    async def recover(self) -> RecoveryReport:
+        """Start-up recovery (``orchestrator.recovery``): resume here every run no live driver executes.
 
-        At a server's start the active runs are orphans of the last process, except those another live
-        process still drives (a CLI ``run --wait``): the executor's lease refuses those, and resumes
-        the rest from their checkpoints without redoing finished work.
+        Runs this netorch cannot execute (unknown workflow, other version, unknown model) are failed
+        with the reason; runs another live process drives are left to it.
         """
-        from orchestrator.runs import ACTIVE
+        from orchestrator.recovery import recover_runs
 
-        executing = {t.get_name() for t in self.tasks}
-        resumed: list[str] = []
-        for status in sorted(ACTIVE):
-            for run in await asyncio.to_thread(self.runs.list_runs, status=status, limit=10_000):
-                if f"run {run.id}" not in executing:
-                    self._spawn(run)
-                    resumed.append(run.id)
-        return resumed
+        executing = frozenset(t.get_name().removeprefix("run ") for t in self.tasks)
+        return await recover_runs(self.runs, workflows=self._versions, resume=self._spawn, executing=executing)
+
+    async def resume_active(self) -> list[str]:
+        """Run start-up recovery; the ids of the runs it resumed."""
+        return (await self.recover()).ids("resume")
 
     def _spawn(self, run: Run) -> None:
         task = asyncio.create_task(self._run(run), name=f"run {run.id}")
@@ -118,9 +118,18 @@ class BackgroundLauncher:
             raise
         except RunLeased as exc:
             log.info("run %s not resumed here: %s", run.id, exc)
-        except Exception:
-            # The executor owns the run's failure state; this only keeps the server alive and loud.
+        except Exception as exc:
+            # The executor owns the run's failure state; this keeps the server alive and loud, and never
+            # leaves the run active with nobody driving it.
             log.exception("run %s crashed in its executor", run.id)
+            await asyncio.to_thread(self._fail_abandoned, run.id, f"{type(exc).__name__}: {exc}")
+
+    def _fail_abandoned(self, run_id: str, error: str) -> None:
+        """Fail a run its executor crashed out of, unless it ended or another live driver has it."""
+        if not self.runs.get(run_id).active or self.runs.leases.live_owner(run_id) is not None:
+            return
+        failure = RunFailure(kind="internal", message=f"its executor crashed: {error}"[:2000])
+        self.runs.settle(run_id, RunStatus.FAILED, failure=failure)
 
     async def drain(self, within: float | None = None) -> None:
         """Wait up to ``within`` seconds for the runs started here (tests, graceful shutdown)."""

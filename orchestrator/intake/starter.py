@@ -4,15 +4,21 @@ Alerts, ITSM change events and operator questions go through ``router.route_trig
 route starts that workflow with the rule's params, an investigation route starts the agent with the
 trigger, and an ``ignore`` route starts nothing (the row is marked ignored with the rule's id and the
 sender still gets its 2xx). A request that names its workflow needs no routing.
+
+Alert lifecycle: every resolution is remembered per fingerprint (its occurrence's ``startsAt`` and
+when it resolved). A firing that started at or before a known resolution of its fingerprint is over
+already (the resolved notification overtook it, or it is a late resend of an older occurrence): its
+row is recorded ``stale``, with the resolution in its error, and starts no run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.intake.dispatcher import Ignored, StartRejected
+from orchestrator.intake.dispatcher import Ignored, Stale, StartRejected
 from orchestrator.intake.store import IntakeRow
 from orchestrator.router import Route, RouteInput
 from orchestrator.runs import Trigger
@@ -45,7 +51,7 @@ async def _launch(
 def row_starter(door: FrontDoor) -> Any:
     """The intake :data:`~orchestrator.intake.dispatcher.Starter` that turns each kind of row into a run."""
 
-    async def start(row: IntakeRow) -> str | Ignored | None:
+    async def start(row: IntakeRow) -> str | Ignored | Stale | None:
         req = row.request
         if row.kind == "workflow":
             name = str(req["workflow"])
@@ -64,6 +70,9 @@ def row_starter(door: FrontDoor) -> Any:
             return await _launch(door, route, _trigger(row), investigation=context, workflow_extra={})
         if row.kind == "alert":
             alert = req["alert"]
+            stale = await _stale(door, alert)
+            if stale is not None:
+                return stale
             route = door.router.route_trigger(RouteInput.from_alert(alert))
             trigger = _trigger(row, event_id=alert.get("fingerprint"))
             # A workflow keeps the alert it was started for (the record of why it ran).
@@ -86,12 +95,29 @@ def row_starter(door: FrontDoor) -> Any:
     return start
 
 
+async def _stale(door: FrontDoor, alert: dict[str, Any]) -> Stale | None:
+    """Stale if a resolution of this fingerprint at or after the firing's startsAt is known."""
+    known = await asyncio.to_thread(door.store.resolution, str(alert["fingerprint"]))
+    if known is None or _when(str(alert["startsAt"])) > _when(known[1]):
+        return None
+    return Stale(
+        f"stale: alert {alert['fingerprint']} resolved at {known[1]} (occurrence of {known[0]}),"
+        f" not after this firing's startsAt {alert['startsAt']}"
+    )
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 async def _annotate_resolved(door: FrontDoor, row: IntakeRow) -> str | Ignored:
-    """A resolved alert annotates the run of its firing occurrence (audited as ``run.annotated``)."""
+    """A resolution is remembered (alert lifecycle) and annotates its firing occurrence's run (``run.annotated``)."""
+    alert = row.request["alert"]
+    resolved_at = alert.get("endsAt") or alert["startsAt"]  # without endsAt: over, since at least its start
+    await asyncio.to_thread(door.store.record_resolution, str(alert["fingerprint"]), alert["startsAt"], resolved_at)
     firing = await asyncio.to_thread(door.store.find, "alertmanager", row.request["occurrence"])
     if firing is None or firing.run_id is None:
         return Ignored()  # we never started anything for it (e.g. it resolved before it was routed)
-    alert = row.request["alert"]
     payload = {
         "event": "alert.resolved",
         "fingerprint": alert["fingerprint"],

@@ -32,7 +32,7 @@ __all__ = [
     "body_hash",
 ]
 
-IntakeStatus = Literal["accepted", "started", "ignored", "failed"]
+IntakeStatus = Literal["accepted", "started", "ignored", "failed", "stale"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS intake (
@@ -59,6 +59,11 @@ CREATE TABLE IF NOT EXISTS intake_notes (
     at REAL NOT NULL,
     kind TEXT NOT NULL,
     data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alert_resolutions (
+    fingerprint TEXT PRIMARY KEY,
+    starts_at TEXT NOT NULL,
+    resolved_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS schedule_state (
     name TEXT PRIMARY KEY,
@@ -350,6 +355,26 @@ class SqliteIntakeStore:
         """Per (source, status): (rows, deliveries) — for metrics that survive a restart."""
         rows = self._read("SELECT source, status, COUNT(*), SUM(deliveries) FROM intake GROUP BY source, status")
         return {(source, status): (n, int(d or 0)) for source, status, n, d in rows}
+
+    # Alert occurrence state: the latest known resolution of each fingerprint (alert lifecycle).
+    def record_resolution(self, fingerprint: str, starts_at: str, resolved_at: str) -> None:
+        """Remember that occurrence ``fingerprint@starts_at`` resolved at ``resolved_at`` (UTC ISO text).
+
+        Only the latest resolution of a fingerprint is kept: a firing that started before it is stale.
+        The times are the canonical UTC text of ``alertmanager.occurrence_key``, so text order is time order.
+        """
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO alert_resolutions (fingerprint, starts_at, resolved_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (fingerprint) DO UPDATE SET starts_at = excluded.starts_at,"
+                " resolved_at = excluded.resolved_at WHERE excluded.resolved_at > alert_resolutions.resolved_at",
+                (fingerprint, starts_at, resolved_at),
+            )
+
+    def resolution(self, fingerprint: str) -> tuple[str, str] | None:
+        """The latest known resolution of ``fingerprint``: (its occurrence's startsAt, when it resolved)."""
+        rows = self._read("SELECT starts_at, resolved_at FROM alert_resolutions WHERE fingerprint = ?", (fingerprint,))
+        return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
     # Schedule state lives beside the intake so one file holds every trigger's durable memory.
     def last_fire(self, name: str) -> float | None:

@@ -12,12 +12,13 @@ from orchestrator.runs.model import (
     StepState,
     Trigger,
 )
-from orchestrator.runs.service import AuditWriter, RunService, StartResult
+from orchestrator.runs.service import ANNOTATIONS, AuditWriter, RunService, StartResult
 from orchestrator.runs.sqlite_store import SqliteRunStore
 from orchestrator.runs.store import LeaseState, RunStore
 
 __all__ = [
     "ACTIVE",
+    "ANNOTATIONS",
     "TERMINAL",
     "AuditWriter",
     "DeviceState",

@@ -8,7 +8,8 @@ died, hung or lost the database) or the owner is a process of this host that no 
 the lease prevents double driving, the executor's idempotency keys make a double write harmless.
 
 The lease is re-entrant within one task tree: the runtime, the workflow runner and the agent each
-ask for it, and only the outermost takes it.
+ask for it, and only the outermost takes it. When the outermost lets go, ``on_release(run_id)``
+runs (the run service writes then the terminal record of a cancel that came while it executed).
 """
 
 from __future__ import annotations
@@ -75,11 +76,38 @@ class _Notes(Protocol):
 class LeaseKeeper:
     """Takes, renews and releases run leases on a RunStore; takeovers are audited on the run."""
 
-    def __init__(self, store: RunStore, note: _Notes, *, ttl_s: float, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        store: RunStore,
+        note: _Notes,
+        *,
+        ttl_s: float,
+        clock: Callable[[], float],
+        on_release: Callable[[str], object] | None = None,
+    ) -> None:
         self.store = store
         self._note = note
         self.ttl_s = ttl_s
         self._clock = clock
+        self.on_release = on_release
+
+    def live_owner(self, run_id: str) -> str | None:
+        """The driver executing the run now: its lease has not lapsed and its process still exists."""
+        current = self.store.lease(run_id)
+        if current.owner is None or (current.until or 0.0) < self._clock() or owner_is_gone(current.owner):
+            return None
+        return current.owner
+
+    def try_take(self, run_id: str, *, actor: str) -> str | None:
+        """Take the lease now if no live driver holds it (owner id), else None; release with ``release``."""
+        try:
+            return self._acquire(run_id, actor)
+        except RunLeased:
+            return None
+
+    def release(self, run_id: str, owner: str) -> None:
+        """Give up a lease taken with ``try_take``."""
+        self.store.release_lease(run_id, owner)
 
     @asynccontextmanager
     async def hold(self, run_id: str, *, actor: str) -> AsyncIterator[str]:
@@ -99,6 +127,11 @@ class LeaseKeeper:
                 await heartbeat
             _HELD.reset(token)
             self.store.release_lease(run_id, owner)
+            if self.on_release is not None:
+                try:
+                    self.on_release(run_id)
+                except Exception:  # the run's own outcome is stored; a restart's recovery closes it
+                    log.exception("run %s: closing after its driver stopped failed", run_id)
 
     def _acquire(self, run_id: str, actor: str) -> str:
         owner = new_owner()

@@ -149,8 +149,18 @@ class Run(_Model):
     )
     owner: str | None = Field(None, description="Who executes the run now (host:pid:token); set by the lease.")
     lease_expires_at: datetime | None = Field(None, description="When the owner's lease lapses unless renewed.")
+    cancel_requested: dict[str, Any] | None = Field(
+        None,
+        description="A cancel that came while a live driver executed the run (who, why, when): the run is "
+        "cancelled at once, and its run.cancelled record follows once that driver has stopped.",
+    )
 
     @property
     def active(self) -> bool:
         """True while the run may still change (pending, running or waiting)."""
         return self.status in ACTIVE
+
+    @property
+    def closed(self) -> bool:
+        """True once the run's terminal record is written: nothing of its own execution follows it."""
+        return self.status in TERMINAL and self.cancel_requested is None

@@ -101,7 +101,7 @@ class Approval:
     tool: str
     args_hash: str  # plan_hash(): the arguments other than targets and idempotency key
     targets: tuple[str, ...]
-    requester: str
+    requester: str  # the identity behind the call (Caller.principal): a person or a system, never a workflow
     requester_kind: str
     rule: str
     reason: str
@@ -124,6 +124,9 @@ class Approval:
     emergency: bool = False
     consumed_at: float | None = None
     purpose: str = ""
+    via: str | None = None  # the workflow or agent that asked on the requester's behalf
+    confirm: bool = False  # only the requester's own consent is needed (ApprovalNeed.confirm)
+    on_behalf_of: str | None = None  # a break-glass decision: decided_by acted for this identity
     redemptions: tuple[Redemption, ...] = ()
     revision: int = 0  # bumped by every replace(): the store's compare-and-set token
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from guardrails.approval import OPEN_STATUSES, Approval, Redemption, iso, key_lineage, plan_hash
 from guardrails.base import ApprovalStore
+from guardrails.caller import same_identity
 from guardrails.decision import ApprovalNeed
 from guardrails.errors import ApprovalError
 from guardrails.policy import ApprovalPolicy, PerKind, Policy
@@ -68,10 +69,11 @@ class Approvals:
         digest = plan_hash(req.arguments)
         for existing in self.store.find(status=("pending", "escalated", "approved"), run_id=req.run_id):
             if (
-                existing.tool == req.tool
+                existing.run_id == req.run_id
+                and existing.tool == req.tool
                 and existing.args_hash == digest
                 and existing.targets == req.target_names
-                and existing.requester == req.caller.id
+                and (existing.requester, existing.requester_kind) == (req.caller.principal, req.caller.kind)
                 and existing.expires_at > now
             ):
                 return existing
@@ -82,8 +84,10 @@ class Approvals:
             tool=req.tool,
             args_hash=digest,
             targets=req.target_names,
-            requester=req.caller.id,
+            requester=req.caller.principal,
             requester_kind=req.caller.kind,
+            via=req.caller.id if req.caller.on_behalf_of else None,
+            confirm=need.confirm,
             rule=need.rule,
             reason=need.reason,
             policy_hash=policy_hash,
@@ -103,7 +107,8 @@ class Approvals:
         self._event(
             "approval.requested",
             approval,
-            req.caller.id,
+            req.caller.principal,
+            via=approval.via,
             rule=need.rule,
             reason=need.reason,
             purpose=purpose or None,
@@ -132,15 +137,27 @@ class Approvals:
         roles: frozenset[str] = frozenset(),
         comment: str | None = None,
         emergency: bool = False,
+        on_behalf_of: str | None = None,
     ) -> Approval:
-        """Grant a request; the approver must be one under ``policy`` and, with four-eyes, not the requester."""
+        """Grant a request; the approver must be one under ``policy`` and, with four-eyes, not the requester.
+
+        ``on_behalf_of`` records a break-glass decision (the channel checked that ``approver`` may act
+        for others): it is audited as ``approver`` acting for that identity, never as that identity,
+        and four-eyes refuses it when either of them requested the approval.
+        """
         approval = self._open(approval_id, now)
-        if not policy.may_approve(approver, roles):
-            raise ApprovalError(f"'{approver}' is not an approver under the policy (approvals.approvers)")
-        if approval.four_eyes and approver == approval.requester:
-            raise ApprovalError(f"four-eyes: '{approver}' requested approval '{approval_id}' and cannot approve it")
-        if emergency and not (approver in policy.approvers or roles & set(policy.approver_roles)):
-            raise ApprovalError(f"an emergency override needs the approver role; '{approver}' does not have it")
+        self._may_decide(approval, approver, on_behalf_of, policy, roles)
+        deciding = [approver] if on_behalf_of is None else [approver, on_behalf_of]
+        if approval.four_eyes and any(same_identity(who, approval.requester) for who in deciding):
+            if on_behalf_of is None:
+                raise ApprovalError(f"four-eyes: '{approver}' requested approval '{approval_id}' and cannot approve it")
+            raise ApprovalError(
+                f"four-eyes: '{approval.requester}' requested approval '{approval_id}';"
+                f" '{approver}' acting as '{on_behalf_of}' cannot approve it"
+            )
+        identity = on_behalf_of or approver
+        if emergency and not (identity in policy.approvers or roles & set(policy.approver_roles)):
+            raise ApprovalError(f"an emergency override needs the approver role; '{identity}' does not have it")
         if approval.emergency_required and not emergency:
             raise ApprovalError(f"approval '{approval_id}' needs an emergency override ({approval.reason})")
         granted = approval.replace(
@@ -149,11 +166,13 @@ class Approvals:
             decided_at=now,
             comment=comment,
             emergency=emergency,
+            on_behalf_of=on_behalf_of,
             expires_at=now + approval.timeout_minutes * 60,
         )
         if not self.store.swap(approval, granted):
             raise ApprovalError(f"approval '{approval_id}' was decided concurrently; look again")
-        self._event("approval.approved", granted, approver, comment=comment, emergency=emergency)
+        acting_for = {"on_behalf_of": on_behalf_of} if on_behalf_of else {}
+        self._event("approval.approved", granted, approver, comment=comment, emergency=emergency, **acting_for)
         if emergency:
             self._event("approval.emergency_override", granted, approver, rule=approval.rule, reason=approval.reason)
         return granted
@@ -167,16 +186,30 @@ class Approvals:
         now: float,
         roles: frozenset[str] = frozenset(),
         comment: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> Approval:
-        """Refuse a request; only an approver may."""
+        """Refuse a request; only an approver may (or the requester, for a consent it was asked for)."""
         approval = self._open(approval_id, now)
-        if not policy.may_approve(approver, roles):
-            raise ApprovalError(f"'{approver}' is not an approver under the policy (approvals.approvers)")
-        rejected = approval.replace(status="rejected", decided_by=approver, decided_at=now, comment=comment)
+        self._may_decide(approval, approver, on_behalf_of, policy, roles)
+        rejected = approval.replace(
+            status="rejected", decided_by=approver, decided_at=now, comment=comment, on_behalf_of=on_behalf_of
+        )
         if not self.store.swap(approval, rejected):
             raise ApprovalError(f"approval '{approval_id}' was decided concurrently; look again")
-        self._event("approval.rejected", rejected, approver, comment=comment)
+        acting_for = {"on_behalf_of": on_behalf_of} if on_behalf_of else {}
+        self._event("approval.rejected", rejected, approver, comment=comment, **acting_for)
         return rejected
+
+    @staticmethod
+    def _may_decide(
+        approval: Approval, approver: str, on_behalf_of: str | None, policy: ApprovalPolicy, roles: frozenset[str]
+    ) -> None:
+        """Raise unless the deciding identity is an approver, or the requester answering its own consent."""
+        identity = on_behalf_of or approver
+        if approval.confirm and on_behalf_of is None and same_identity(identity, approval.requester):
+            return
+        if not policy.may_approve(identity, roles):
+            raise ApprovalError(f"'{identity}' is not an approver under the policy (approvals.approvers)")
 
     def redeem(
         self, approval_id: str, req: ResolvedRequest, need: ApprovalNeed, now: float
@@ -356,8 +389,8 @@ def _binding_mismatch(approval: Approval, req: ResolvedRequest) -> str:
         return f"belongs to run '{approval.run_id}', not '{req.run_id}'"
     if approval.tool != req.tool:
         return f"was granted for tool '{approval.tool}', not '{req.tool}'"
-    if (approval.requester, approval.requester_kind) != (req.caller.id, req.caller.kind):
-        return f"was requested by '{approval.requester}' ({approval.requester_kind}), not '{req.caller.id}'"
+    if (approval.requester, approval.requester_kind) != (req.caller.principal, req.caller.kind):
+        return f"was requested by '{approval.requester}' ({approval.requester_kind}), not '{req.caller.principal}'"
     if approval.args_hash != plan_hash(req.arguments):
         return "was granted for other arguments"
     extra = sorted(set(req.target_names) - set(approval.targets))

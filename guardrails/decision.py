@@ -24,6 +24,8 @@ class ApprovalNeed:
     on_timeout: OnTimeout
     four_eyes: bool
     emergency: bool = False
+    confirm: bool = False
+    """Only the requester's own yes is asked for (a write the policy allows, held for the operator's consent)."""
 
     def merge(self, other: ApprovalNeed) -> ApprovalNeed:
         """One approval covering both needs: the shorter timeout, the stricter fallback."""
@@ -35,6 +37,7 @@ class ApprovalNeed:
             on_timeout=strict,
             four_eyes=self.four_eyes or other.four_eyes,
             emergency=self.emergency or other.emergency,
+            confirm=self.confirm and other.confirm,
         )
 
 
@@ -79,6 +82,8 @@ class Decision:
                 "four_eyes": self.need.four_eyes,
                 "emergency": self.need.emergency,
             }
+            if self.need.confirm:
+                data["approval"]["confirm"] = True
         if self.approval_id:
             data["approval_id"] = self.approval_id
         if self.retry_after_s is not None:

@@ -15,7 +15,7 @@ from guardrails.decision import ApprovalNeed, Decision
 from guardrails.policy import Policy, Rule, matches_any
 from guardrails.request import ResolvedRequest, Usage
 
-__all__ = ["evaluate", "schedule_block"]
+__all__ = ["CONFIRM_RULE", "evaluate", "schedule_block"]
 
 _DENIED = "denied_by_policy"
 
@@ -77,6 +77,22 @@ def _need(policy: Policy, rule: str, reason: str, source: Rule | None = None, em
         on_timeout=(source.on_timeout if source and source.on_timeout else ap.on_timeout),
         four_eyes=(source.four_eyes if source and source.four_eyes is not None else ap.four_eyes),
         emergency=emergency,
+    )
+
+
+CONFIRM_RULE = "confirm.writes"
+
+
+def _confirm_need(policy: Policy, req: ResolvedRequest) -> ApprovalNeed:
+    """The consent a ``confirm_writes`` caller's principal gives (no four-eyes: it is their own yes)."""
+    reason = f"'{req.caller.principal}' asked a question, not for a change: this write waits for their explicit yes"
+    return ApprovalNeed(
+        rule=CONFIRM_RULE,
+        reason=reason,
+        timeout_minutes=policy.approvals.timeout_minutes,
+        on_timeout="abort",
+        four_eyes=False,
+        confirm=True,
     )
 
 
@@ -172,6 +188,9 @@ def evaluate(
             if policy.schedule.outside == "deny":
                 return _deny(policy, req, block_rule, reason)
             needs.insert(0, _need(policy, block_rule, f"{reason} (needs an emergency override)", emergency=True))
+    if req.caller.confirm_writes:
+        # The caller's principal only asked a question: a change, even one the policy allows, waits for their yes.
+        needs.append(_confirm_need(policy, req))
     notes = (f"forged approval fields ignored: {', '.join(req.forged)}",) if req.forged else ()
     if needs and not req.dry_run:
         merged = needs[0]

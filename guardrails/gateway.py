@@ -193,7 +193,11 @@ class ToolGateway:
             approval = self.approvals.request(
                 req, decision.need, decision.policy_hash, self.policy.approvals, self._clock()
             )
-            return await self._refuse(call, dataclasses.replace(decision, approval_id=approval.id), started)
+            if approval.status != "approved":
+                return await self._refuse(call, dataclasses.replace(decision, approval_id=approval.id), started)
+            # The same caller's identical call after the grant: it presents the approval it asked for
+            # (bound to run, tool, arguments and targets; redeemed once, below, like a presented id).
+            approval_id = approval.id
         if decision.outcome == "allow" and approval_id is not None:
             decision = dataclasses.replace(
                 decision, notes=(*decision.notes, f"approval '{approval_id}' not needed; not used")
@@ -432,7 +436,10 @@ class ToolGateway:
         where = f" (rule '{decision.rule}')"
         error = decision.reason + where
         if decision.outcome == "approval_required":
-            error += f"; approval '{decision.approval_id}' requested, waiting for an approver"
+            error += (
+                f"; approval '{decision.approval_id}' requested, waiting for an approver"
+                " (once it is approved, make the identical call again to use it)"
+            )
         entries = self._entries(call, decision)
         entries.append(
             result_entry(

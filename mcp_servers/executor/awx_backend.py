@@ -337,9 +337,11 @@ class AwxExecutor:
         api = self._api()
         if changed:
             for event in await api.events(job_id, changed, {"changed": "true"}):
+                host = facts.setdefault(str(event.get("host_name")), HostFacts())
+                host.changed = True
                 text = event_diff(event)
                 if text:
-                    facts.setdefault(str(event.get("host_name")), HostFacts()).diffs.append(text)
+                    host.diffs.append(text)
         if failed:
             for event in await api.events(job_id, failed, {"failed": "true"}):
                 host = facts.setdefault(str(event.get("host_name")), HostFacts())

@@ -77,8 +77,9 @@ class Outcome:
 
 @dataclass
 class HostFacts:
-    """The events read for one host: its changed tasks' diffs and its first failure."""
+    """The events read for one host: whether a task changed it, the diffs, and its first failure."""
 
+    changed: bool = False
     diffs: list[str] = field(default_factory=list)
     failure: dict[str, Any] | None = None
 
@@ -232,7 +233,7 @@ def device_result(
     return DeviceResult(
         device=device,
         status=outcome.status,
-        changed=outcome.changed or bool(diff),
+        changed=outcome.changed or bool(facts and facts.changed),
         diff=diff,
         error=error,
         error_class=error_class if outcome.status == "failed" else None,

@@ -65,6 +65,7 @@ class _Failure:
     prefix: str
     status: int
     times: int
+    method: str | None
 
 
 class FakeAwx:
@@ -97,9 +98,9 @@ class FakeAwx:
         self.templates[template.id] = template
         return template
 
-    def fail_next(self, prefix: str, status: int = 502, times: int = 1) -> None:
-        """Answer the next ``times`` requests whose path starts with ``API + prefix`` with ``status``."""
-        self._failures.append(_Failure(f"{API}/{prefix}", status, times))
+    def fail_next(self, prefix: str, status: int = 502, times: int = 1, method: str | None = None) -> None:
+        """Answer the next ``times`` requests (of ``method``) under ``API + prefix`` with ``status``."""
+        self._failures.append(_Failure(f"{API}/{prefix}", status, times, method))
 
     def host_id(self, host: str) -> int:
         """The id of an inventory host."""
@@ -163,7 +164,7 @@ class FakeAwx:
             auth = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
             self.auth_headers.add(auth)
             for failure in self._failures:
-                if failure.times > 0 and path.startswith(failure.prefix):
+                if failure.times > 0 and path.startswith(failure.prefix) and failure.method in (None, method):
                     failure.times -= 1
                     html = f"<html><body><h1>{failure.status} Bad Gateway</h1></body></html>"
                     return failure.status, html.encode(), {"content-type": "text/html"}

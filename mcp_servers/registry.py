@@ -86,6 +86,12 @@ def _lab_executor(options: dict[str, Any], ctx: BackendContext) -> ExecutorBacke
         raise McpSetupError(f"invalid executor.options.{key}={err.get('input')!r}: {err['msg']}") from None
 
 
+def _awx_executor(options: dict[str, Any], ctx: BackendContext) -> ExecutorBackend:
+    from mcp_servers.executor.awx_backend import AwxExecutor
+
+    return AwxExecutor.create(options, ctx.home)
+
+
 _PLANNED = "planned for the real-backends issue"
 
 SOT_BACKENDS: BackendRegistry[SotBackend] = BackendRegistry("sot")
@@ -98,7 +104,7 @@ OBSERVABILITY_BACKENDS.plan("prometheus", _PLANNED)
 
 EXECUTOR_BACKENDS: BackendRegistry[ExecutorBackend] = BackendRegistry("executor")
 EXECUTOR_BACKENDS.register("lab", _lab_executor)
-EXECUTOR_BACKENDS.plan("awx", _PLANNED)
+EXECUTOR_BACKENDS.register("awx", _awx_executor)
 
 
 def registered_backends() -> dict[str, list[str]]:

@@ -15,6 +15,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from orchestrator.config_secrets import mask_secrets
+
 __all__ = [
     "AgentConfig",
     "ApiConfig",
@@ -206,6 +208,19 @@ class ApiConfig(_Section):
         "(RFC 9728); empty with static api.tokens.",
     )
 
+    @field_validator("tokens")
+    @classmethod
+    def _distinct_token_values(cls, tokens: list[ApiToken]) -> list[ApiToken]:
+        # A bearer token is an identity: two names sharing one value make the caller ambiguous.
+        seen: dict[str, str] = {}
+        for token in tokens:
+            if token.token in seen:
+                raise ValueError(
+                    f"tokens '{seen[token.token]}' and '{token.name}' have the same value: give every token its own"
+                )
+            seen[token.token] = token.name
+        return tokens
+
 
 class ScheduleEntry(_Section):
     """A cron schedule that starts a workflow."""
@@ -300,9 +315,12 @@ class LoadedConfig(BaseModel):
     sources: dict[str, str]
     path: str | None
 
-    def flat(self) -> dict[str, Any]:
-        """The effective settings as dotted keys."""
-        return dict(_flatten(self.settings.model_dump(mode="json")))
+    def flat(self, *, masked: bool = False) -> dict[str, Any]:
+        """The effective settings as dotted keys; ``masked`` hides every secret (for printing)."""
+        items = _flatten(self.settings.model_dump(mode="json"))
+        if masked:
+            return {key: mask_secrets(value, key) for key, value in items}
+        return dict(items)
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -362,7 +380,7 @@ def _env_layer(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, st
 def _describe_error(exc: ValidationError, merged: Mapping[str, Any], sources: Mapping[str, str]) -> str:
     err = exc.errors()[0]
     dotted = ".".join(str(p) for p in err["loc"])
-    value = err.get("input")
+    value = mask_secrets(err.get("input"), dotted)  # the message is printed: never with a token in it
     origin = sources.get(dotted, "default")
     if err["type"] == "extra_forbidden":
         return f"unknown config key '{dotted}' (from {origin})"

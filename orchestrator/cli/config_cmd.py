@@ -12,14 +12,14 @@ app = typer.Typer(help="Inspect the effective configuration.", no_args_is_help=T
 
 @app.command("show")
 def show(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """Print every setting with its source (flag, env, file or default).
+    """Print every setting with its source (flag, env, file or default); secrets are masked.
 
     Example: netorch --config netorch.yaml config show --json
     """
     loaded = state(ctx).loaded()
     rows = [
         {"key": key, "value": value, "source": loaded.sources.get(key, "default")}
-        for key, value in sorted(loaded.flat().items())
+        for key, value in sorted(loaded.flat(masked=True).items())
     ]
     if json_out:
         print_json({"config_file": loaded.path, "settings": rows})

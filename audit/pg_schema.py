@@ -23,7 +23,8 @@ __all__ = ["EVIDENCE_TABLES", "PG_MIGRATIONS", "REQUIRED_TRIGGERS", "SCHEMA", "W
 SCHEMA = "audit"
 WRITER_ROLE = "netorch_audit_writer"
 EVIDENCE_TABLES = ("records", "checkpoints", "meta", "audit_migrations", "nodes")
-_OPS = (("update", "UPDATE", "ROW"), ("delete", "DELETE", "ROW"), ("truncate", "TRUNCATE", "STATEMENT"))
+# Statement-level: a statement is refused even when it would touch no row.
+_OPS = (("update", "UPDATE", "STATEMENT"), ("delete", "DELETE", "STATEMENT"), ("truncate", "TRUNCATE", "STATEMENT"))
 REQUIRED_TRIGGERS = tuple(f"{table}_no_{op}" for table in EVIDENCE_TABLES for op, _, _ in _OPS)
 
 

@@ -130,6 +130,7 @@ class PgStore:
         self._reader: psycopg.Connection[Any] | None = None
         try:
             self.log_id = self._open_schema(admin_url)
+            self._check_access()
         except BaseException:
             self._conn.close()
             raise
@@ -159,6 +160,17 @@ class PgStore:
             return self._migrate(admin, hint=False)
         finally:
             admin.close()
+
+    def _check_access(self) -> None:
+        """Refuse early, with the fix, a role that cannot read the schema another role set up."""
+        row = self._conn.execute(
+            "SELECT current_user, has_schema_privilege(%s, 'USAGE') AND has_table_privilege(%s, 'SELECT')",
+            (SCHEMA, f"{SCHEMA}.records"),
+        ).fetchone()
+        if row is not None and not row[1]:
+            raise AuditError(
+                f"the role {row[0]} may not use the audit log in {self._where}: GRANT {WRITER_ROLE} TO {row[0]}"
+            )
 
     def _migrate(self, conn: psycopg.Connection[Any], *, hint: bool) -> str:
         """Create or upgrade the schema in one transaction; concurrent openers wait for the first."""

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import random
-import sqlite3
 
 import pytest
-from audit_testkit import OpenLog, attack, fill
+from audit_testkit import BOTH_BACKENDS, OpenLog, Tamper, fill
 
 from audit.errors import AuditError
 from audit.merkle import (
@@ -100,14 +99,13 @@ def test_without_stored_nodes_proofs_are_still_right() -> None:
     assert TreeReader(view, 1500).inclusion_path(600) == inclusion_path(LEAVES, 600, 1500)
 
 
-def test_checkpoints_store_the_nodes_and_proofs_survive_reopening(open_log: OpenLog) -> None:
+@BOTH_BACKENDS
+def test_checkpoints_store_the_nodes_and_proofs_survive_reopening(open_log: OpenLog, tamper: Tamper) -> None:
     log = open_log()
     for _ in range(3):
         fill(log, 400)
         log.checkpoint()
-    conn = sqlite3.connect(log.path)
-    stored = {(level, index) for level, index in conn.execute("SELECT level, idx FROM nodes")}
-    conn.close()
+    stored = {(level, index) for level, index in tamper.query("SELECT level, idx FROM nodes")}
     assert stored == {(8, i) for i in range(4)} | {(9, 0), (9, 1), (10, 0)}
     log.close(checkpoint=False)
     again = open_log()
@@ -115,11 +113,12 @@ def test_checkpoints_store_the_nodes_and_proofs_survive_reopening(open_log: Open
     assert document["tree_size"] == 1200 and document["record"]["seq"] == 777
 
 
-def test_a_forged_node_makes_a_proof_fail_not_pass(open_log: OpenLog) -> None:
+@BOTH_BACKENDS
+def test_a_forged_node_makes_a_proof_fail_not_pass(open_log: OpenLog, tamper: Tamper) -> None:
     log = open_log()
     fill(log, 600)
     log.checkpoint()
-    attack(log.path, "UPDATE nodes SET hash = zeroblob(32) WHERE level = 8 AND idx = 1")
+    tamper(f"UPDATE nodes SET hash = {tamper.zero32} WHERE level = 8 AND idx = 1")
     with pytest.raises(AuditError, match="the records no longer match the signed checkpoint of size 600"):
         log.prove(10)  # record 10's path passes through the forged subtree of records 257..512
     assert log.prove(300)["record"]["seq"] == 300  # a path that avoids it is still a valid proof

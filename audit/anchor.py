@@ -18,14 +18,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from audit.base import CheckpointSink
+from audit.base import AuditStore, CheckpointSink
 from audit.chain import check_row
 from audit.checkpoint import Checkpoint, sign_checkpoint
 from audit.errors import AuditError, KeyProblem, SinkError
 from audit.keys import SigningKey, VerifyKey
 from audit.merkle import Frontier
 from audit.record import GENESIS_HASH, format_ts
-from audit.store import Store
 
 __all__ = ["Anchor", "Anchored"]
 
@@ -47,7 +46,7 @@ class Anchor:
 
     def __init__(
         self,
-        store: Store,
+        store: AuditStore,
         key: SigningKey | None,
         verify_key: VerifyKey | None,
         sink: CheckpointSink,
@@ -90,15 +89,16 @@ class Anchor:
         if self.key is None:
             raise KeyProblem("this audit log was opened without its signing key, so it cannot sign checkpoints")
         base = self._start_point()
-        with self.store.snapshot() as conn:
-            head, _, _ = self.store.head(conn)
+        with self.store.snapshot() as view:
+            head, _, _ = view.head()
             if head < base.size:
                 raise AuditError(
                     f"refusing to checkpoint: the log has {head} records but a signed checkpoint covers "
                     f"{base.size} (tail removed?); run `netorch audit verify`"
                 )
-            frontier, prev = base.frontier.copy(), base.head_hash
-            for expected, row in enumerate(self.store.iter_rows(conn, after=base.size, upto=head), start=base.size + 1):
+            # Capture the Merkle nodes completed by these records: proofs read them instead of the log.
+            frontier, prev = Frontier(base.frontier.nodes(), base.size, capture=True), base.head_hash
+            for expected, row in enumerate(view.rows(after=base.size, upto=head), start=base.size + 1):
                 result = check_row(row, expected, prev)
                 if result.problem is not None:
                     raise AuditError(f"refusing to checkpoint: {result.problem}; run `netorch audit verify`")
@@ -121,7 +121,7 @@ class Anchor:
             self.sink.write(checkpoint)
         except SinkError as exc:
             export_error = exc
-        self.store.add_checkpoint(checkpoint, frontier.nodes())
+        self.store.add_checkpoint(checkpoint, frontier.nodes(), frontier.captured or [])
         self._verified = Anchored(head, prev, frontier, now)
         self._last_size, self._last_time = head, now
         if export_error is not None:

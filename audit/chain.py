@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 
 from audit.record import Fields, body_from, encode_fields, leaf_from, leaf_hash_of
-from audit.store import Row
+from audit.rows import Row
 
 __all__ = ["RowResult", "check_row"]
 

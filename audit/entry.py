@@ -1,5 +1,5 @@
 """What callers hand to the log, checked and prepared before the write lock is taken; and the
-translation of read filters into SQL over the indexed columns.
+read API's filters as a ``RecordQuery``.
 
 Preparing (validation, redaction, canonical payload encoding) needs no database state, so it runs
 outside the transaction: the write lock is held only to read the head, hash and insert.
@@ -16,6 +16,7 @@ from audit.errors import AuditError, InvalidEntry
 from audit.payload import prepare_payload
 from audit.record import check_kind, format_ts
 from audit.redact import Redactor
+from audit.rows import RecordQuery
 
 __all__ = ["ENTRY_KEYS", "Prepared", "prepare_entry", "record_filters"]
 
@@ -83,27 +84,28 @@ def _since_text(since: datetime | str) -> str:
 
 
 def record_filters(
-    *, run_id: str | None, kind: str | None, since: datetime | str | None, after_seq: int | None
-) -> tuple[str, list[Any]]:
-    """A WHERE clause (fixed fragments, bound parameters) for the read API's filters."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if run_id is not None:
-        clauses.append("run_id = ?")
-        params.append(run_id)
+    *,
+    run_id: str | None,
+    kind: str | None,
+    since: datetime | str | None,
+    after_seq: int | None,
+    newest_first: bool = False,
+    limit: int | None = None,
+) -> RecordQuery:
+    """The read API's filters as a ``RecordQuery`` (``kind`` ``"run.*"`` or ``"run."`` is a prefix)."""
+    exact = prefix = None
     if kind is not None:
-        prefix = kind[:-1] if kind.endswith("*") else kind
-        if prefix.endswith("."):
-            # A half-open range keeps the kind index usable: every kind that starts with the prefix.
-            clauses.append("kind >= ? AND kind < ?")
-            params += [prefix, prefix[:-1] + "/"]
+        name = kind[:-1] if kind.endswith("*") else kind
+        if name.endswith("."):
+            prefix = name
         else:
-            clauses.append("kind = ?")
-            params.append(prefix)
-    if since is not None:
-        clauses.append("ts >= ?")
-        params.append(_since_text(since))
-    if after_seq is not None:
-        clauses.append("seq > ?")
-        params.append(after_seq)
-    return " AND ".join(clauses), params
+            exact = name
+    return RecordQuery(
+        run_id=run_id,
+        kind=exact,
+        kind_prefix=prefix,
+        since_ts=None if since is None else _since_text(since),
+        after_seq=after_seq,
+        newest_first=newest_first,
+        limit=limit,
+    )

@@ -20,13 +20,14 @@ from types import TracebackType
 from typing import Any
 
 from audit.anchor import Anchor
-from audit.base import CheckpointSink
+from audit.base import AuditStore, CheckpointSink
 from audit.checkpoint import Checkpoint
 from audit.entry import Prepared, prepare_entry, record_filters
-from audit.errors import AuditError, CheckpointNotFound, KeyProblem, RecordNotFound, SinkError
+from audit.errors import AuditError, CheckpointNotFound, KeyProblem, ProofError, RecordNotFound, SinkError
 from audit.group import GroupCommitter
 from audit.keys import SigningKey, VerifyKey, load_signing_key, resolve_signing_key
-from audit.merkle import consistency_path, inclusion_path, tree_root
+from audit.merkle import verify_consistency, verify_inclusion
+from audit.nodes import TreeReader
 from audit.proofs import consistency_document, inclusion_document
 from audit.record import (
     AuditRecord,
@@ -38,8 +39,9 @@ from audit.record import (
     leaf_hash_of,
 )
 from audit.redact import Redactor
+from audit.rows import Head, RecordQuery, Row, record_from_row
 from audit.sinks import JsonlSink, read_checkpoint_file
-from audit.store import Row, Store, record_from_row
+from audit.store import SqliteStore
 from audit.verify import CheckpointSource, VerifyReport, verify_store
 
 __all__ = ["AuditLog"]
@@ -50,7 +52,7 @@ logger = logging.getLogger("audit.log")
 class AuditLog:
     """The audit store of one netorch home; safe to share between threads and processes."""
 
-    def __init__(self, store: Store, sink: CheckpointSink, redactor: Redactor, anchor: Anchor) -> None:
+    def __init__(self, store: AuditStore, sink: CheckpointSink, redactor: Redactor, anchor: Anchor) -> None:
         self._store, self.sink, self._redactor, self._anchor = store, sink, redactor, anchor
         self._clock = anchor.clock
         self._group: GroupCommitter[Prepared, AuditRecord] = GroupCommitter(self._commit)
@@ -93,52 +95,92 @@ class AuditLog:
             trace: called with every SQL statement the connection runs.
         """
         path = Path(db_path).expanduser()
-        if checkpoint_every_records < 1 or checkpoint_every_seconds <= 0:
-            raise AuditError("checkpoint intervals must be positive")
-        signing_key: SigningKey | None = None
-        verify_key: VerifyKey | None = None
-        if isinstance(key, VerifyKey):
-            verify_key = key
-        elif isinstance(key, SigningKey):
-            signing_key = key
-        elif key is not None:
-            signing_key = load_signing_key(key, "the key given to AuditLog.open")
-        else:
-            try:
-                signing_key = resolve_signing_key(
-                    key_file=Path(key_file) if key_file else None,
-                    env_var=None,
-                    default_file=path.parent / f"{path.stem}.key",
-                    create=create_key,
-                )
-            except KeyProblem:
-                if create_key:
-                    raise
-        if signing_key is not None:
-            verify_key = signing_key.verify_key()
+        _check_intervals(checkpoint_every_records, checkpoint_every_seconds)
+        keys = _resolve_keys(key, key_file, path.parent / f"{path.stem}.key", create_key)
         if sink is None:
             sink = JsonlSink(
                 Path(checkpoint_path) if checkpoint_path else path.parent / f"{path.stem}-checkpoints.jsonl"
             )
-        redactor = redactor if redactor is not None else Redactor(redact_patterns)
-        store = Store(path, busy_timeout=busy_timeout, trace=trace)
-        anchor = Anchor(
-            store,
-            signing_key,
-            verify_key,
-            sink,
-            clock=clock,
-            every_records=checkpoint_every_records,
-            every_seconds=checkpoint_every_seconds,
-        )
+        store = SqliteStore(path, busy_timeout=busy_timeout, trace=trace)
+        return cls._assemble(
+            store, sink, keys, redactor if redactor is not None else Redactor(redact_patterns), clock,
+            checkpoint_every_records, checkpoint_every_seconds,
+        )  # fmt: skip
+
+    @classmethod
+    def open_postgres(
+        cls,
+        url: str,
+        *,
+        admin_url: str | None = None,
+        checkpoint_path: str | Path | None = None,
+        key: bytes | str | SigningKey | VerifyKey | None = None,
+        key_file: str | Path | None = None,
+        create_key: bool = True,
+        sink: CheckpointSink | None = None,
+        checkpoint_every_records: int = 1000,
+        checkpoint_every_seconds: float = 300.0,
+        redact_patterns: Iterable[str] = (),
+        redactor: Redactor | None = None,
+        clock: Callable[[], float] = time.time,
+        trace: Callable[[str], None] | None = None,
+    ) -> AuditLog:
+        """Open the audit log kept in the PostgreSQL database at ``url`` (needs the ``postgres`` extra).
+
+        ``admin_url`` (a role that owns the schema) creates or migrates the schema and grants the
+        INSERT-only role ``netorch_audit_writer``; ``url`` may then be a member of that role only.
+        There is no directory to put defaults in: ``key``/``key_file`` and ``sink``/``checkpoint_path``
+        say where the signing key and the exported checkpoints live (without a key the log opens for
+        reading only). Other options as for ``open``.
+        """
+        from audit.pg_store import PgStore  # psycopg is an optional dependency
+
+        _check_intervals(checkpoint_every_records, checkpoint_every_seconds)
+        keys = _resolve_keys(key, key_file, None, create_key)
+        if sink is None:
+            if checkpoint_path is None:
+                raise AuditError("a PostgreSQL audit log needs a checkpoint sink (or checkpoint_path) outside it")
+            sink = JsonlSink(Path(checkpoint_path))
+        store = PgStore(url, admin_url=admin_url, trace=trace)
+        return cls._assemble(
+            store, sink, keys, redactor if redactor is not None else Redactor(redact_patterns), clock,
+            checkpoint_every_records, checkpoint_every_seconds,
+        )  # fmt: skip
+
+    @classmethod
+    def _assemble(
+        cls,
+        store: AuditStore,
+        sink: CheckpointSink,
+        keys: tuple[SigningKey | None, VerifyKey | None],
+        redactor: Redactor,
+        clock: Callable[[], float],
+        every_records: int,
+        every_seconds: float,
+    ) -> AuditLog:
+        try:
+            anchor = Anchor(
+                store, keys[0], keys[1], sink, clock=clock, every_records=every_records, every_seconds=every_seconds
+            )
+        except BaseException:
+            store.close()
+            raise
         return cls(store, sink, redactor, anchor)
 
     # -- identity -------------------------------------------------------------------------------
 
     @property
     def path(self) -> Path:
-        """The database file."""
-        return self._store.path
+        """The database file (``AuditError`` for a log that is not kept in a file)."""
+        path = getattr(self._store, "path", None)
+        if not isinstance(path, Path):
+            raise AuditError(f"the audit log in {self._store.describe()} is not a file")
+        return path
+
+    @property
+    def location(self) -> str:
+        """Where the log lives, for messages (``sqlite /srv/netorch/audit.db``)."""
+        return self._store.describe()
 
     @property
     def log_id(self) -> str:
@@ -161,10 +203,12 @@ class AuditLog:
         """Write prepared entries in one transaction; chain them to the head under the write lock."""
         if not prepared:
             return []
-        rows: list[Row] = []
         records: list[AuditRecord] = []
-        with self._store.write() as conn:
-            seq, prev, last_ts = self._store.head(conn)
+
+        def build(head: Head) -> list[Row]:
+            records.clear()
+            rows: list[Row] = []
+            seq, prev, last_ts = head
             ts = max(format_ts(self._clock()), last_ts)  # timestamps never go backwards along the chain
             for item in prepared:
                 seq += 1
@@ -185,9 +229,11 @@ class AuditLog:
                 records.append(AuditRecord(**fields, payload=item.payload, prev_hash=prev, hash=digest,
                                            payload_json=item.payload_json))  # fmt: skip
                 prev = digest
-            self._store.insert(conn, rows)
+            return rows
+
+        self._store.append(build)
         self._appended_unanchored = True
-        if self._anchor.maybe_checkpoint(seq) is not None:
+        if self._anchor.maybe_checkpoint(records[-1].seq) is not None:
             self._appended_unanchored = False
         return records
 
@@ -292,9 +338,10 @@ class AuditLog:
         newest_first: bool = False,
     ) -> list[AuditRecord]:
         """Records matching every given filter, in seq order (``kind`` ``"run.*"`` matches a prefix)."""
-        where, params = record_filters(run_id=run_id, kind=kind, since=since, after_seq=after_seq)
-        rows = self._store.select(where, params, order="seq DESC" if newest_first else "seq", limit=limit)
-        return [record_from_row(row) for row in rows]
+        query = record_filters(
+            run_id=run_id, kind=kind, since=since, after_seq=after_seq, newest_first=newest_first, limit=limit
+        )
+        return [record_from_row(row) for row in self._store.select(query)]
 
     def iter_records(
         self, *, run_id: str | None = None, kind: str | None = None, since: datetime | str | None = None
@@ -310,19 +357,20 @@ class AuditLog:
 
     def get(self, seq: int) -> AuditRecord:
         """The record with sequence number ``seq``; raises ``RecordNotFound`` naming it."""
-        rows = self._store.select("seq = ?", [seq])
+        rows = self._store.select(RecordQuery(seq=seq))
         if not rows:
-            raise RecordNotFound(f"no audit record {seq} (the log has {self._store.count()} records)")
+            raise RecordNotFound(f"no audit record {seq} (the log has {self.count()} records)")
         return record_from_row(rows[0])
 
     def head(self) -> AuditRecord | None:
         """The last record, or None for an empty log."""
-        rows = self._store.select(order="seq DESC", limit=1)
+        rows = self._store.select(RecordQuery(newest_first=True, limit=1))
         return record_from_row(rows[0]) if rows else None
 
     def count(self) -> int:
-        """How many records the log holds."""
-        return self._store.count()
+        """How many records the log holds (records are numbered from 1 without gaps)."""
+        rows = self._store.select(RecordQuery(newest_first=True, limit=1))
+        return int(rows[0][0]) if rows else 0
 
     # -- verification and proofs ----------------------------------------------------------------
 
@@ -353,22 +401,28 @@ class AuditLog:
             raise CheckpointNotFound(f"the checkpoint of size {chosen.tree_size} does not cover record {at_least}")
         return chosen
 
-    def _leaves_for(self, checkpoint: Checkpoint) -> list[bytes]:
-        leaves = self._store.leaf_hashes(checkpoint.tree_size)
-        if len(leaves) != checkpoint.tree_size or tree_root(leaves).hex() != checkpoint.root_hash:
-            raise AuditError(
-                f"the records no longer match the signed {checkpoint.describe()}; run `netorch audit verify`"
-            )
-        return leaves
-
     def prove(self, seq: int, *, checkpoint_size: int | None = None) -> dict[str, Any]:
-        """An inclusion proof document for record ``seq`` (default: against the newest checkpoint)."""
+        """An inclusion proof document for record ``seq`` (default: against the newest checkpoint).
+
+        Built from the stored Merkle nodes (O(log n) reads) and checked against the signed root
+        before it is returned, so a proof from records or nodes that were tampered with is refused.
+        """
         record = self.get(seq)
         checkpoint = self._checkpoint_for(checkpoint_size, seq)
-        leaves = self._leaves_for(checkpoint)
-        if record.leaf_hash() != leaves[seq - 1]:
+        with self._store.snapshot() as view:
+            tree = TreeReader(view, checkpoint.tree_size)
+            path = tree.inclusion_path(seq - 1)
+            stored_leaf = tree.leaf(seq - 1)
+        leaf = record.leaf_hash()
+        if leaf != stored_leaf:
             raise AuditError(f"record {seq} does not match its stored leaf hash; run `netorch audit verify`")
-        return inclusion_document(record, checkpoint, inclusion_path(leaves, seq - 1, checkpoint.tree_size))
+        try:
+            verify_inclusion(seq - 1, checkpoint.tree_size, leaf, path, bytes.fromhex(checkpoint.root_hash))
+        except ProofError:
+            raise AuditError(
+                f"the records no longer match the signed {checkpoint.describe()}; run `netorch audit verify`"
+            ) from None
+        return inclusion_document(record, checkpoint, path)
 
     def prove_consistency(self, old_size: int, new_size: int) -> dict[str, Any]:
         """A consistency proof document between the signed checkpoints of two sizes."""
@@ -376,10 +430,17 @@ class AuditLog:
             raise AuditError(f"old size {old_size} is larger than new size {new_size}")
         old = self._checkpoint_for(old_size, 0)
         new = self._checkpoint_for(new_size, 0)
-        leaves = self._leaves_for(new)
-        if tree_root(leaves, 0, old_size).hex() != old.root_hash:
-            raise AuditError(f"the records no longer match the signed {old.describe()}; run `netorch audit verify`")
-        return consistency_document(old, new, consistency_path(leaves, old_size, new_size))
+        with self._store.snapshot() as view:
+            tree = TreeReader(view, new_size)
+            old_root, new_root = tree.root(old_size), tree.root(new_size)
+            path = tree.consistency_path(old_size)
+        for checkpoint, root in ((new, new_root), (old, old_root)):
+            if root.hex() != checkpoint.root_hash:
+                raise AuditError(
+                    f"the records no longer match the signed {checkpoint.describe()}; run `netorch audit verify`"
+                )
+        verify_consistency(old_size, new_size, old_root, new_root, path)
+        return consistency_document(old, new, path)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -404,3 +465,40 @@ class AuditLog:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _check_intervals(every_records: int, every_seconds: float) -> None:
+    if every_records < 1 or every_seconds <= 0:
+        raise AuditError("checkpoint intervals must be positive")
+
+
+def _resolve_keys(
+    key: bytes | str | SigningKey | VerifyKey | None,
+    key_file: str | Path | None,
+    default_file: Path | None,
+    create: bool,
+) -> tuple[SigningKey | None, VerifyKey | None]:
+    """(signing key, verify key) from what ``open`` was given; (None, None) opens for reading only."""
+    signing_key: SigningKey | None = None
+    verify_key: VerifyKey | None = None
+    if isinstance(key, VerifyKey):
+        verify_key = key
+    elif isinstance(key, SigningKey):
+        signing_key = key
+    elif key is not None:
+        signing_key = load_signing_key(key, "the key given to AuditLog.open")
+    elif key_file is not None or default_file is not None:
+        configured = Path(key_file) if key_file else None
+        try:
+            signing_key = resolve_signing_key(
+                key_file=configured,
+                env_var=None,
+                default_file=default_file or configured or Path("audit.key"),
+                create=create,
+            )
+        except KeyProblem:
+            if create:
+                raise
+    if signing_key is not None:
+        verify_key = signing_key.verify_key()
+    return signing_key, verify_key

@@ -4,7 +4,7 @@ The schema changes only by appending a migration here. Each applied migration is
 ``audit_migrations`` with the SHA-256 of its statements; opening a database whose ledger names a
 migration this version does not know, or records a different text for a known one, is refused
 rather than guessed at. Every table that holds evidence (records, checkpoints, meta, the ledger
-itself) carries triggers that abort UPDATE and DELETE.
+itself) carries triggers that abort UPDATE and DELETE. (PostgreSQL: ``audit.pg_schema``.)
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from audit.errors import SchemaError
 
-__all__ = ["MIGRATIONS", "REQUIRED_TRIGGERS", "Migration", "migrate"]
+__all__ = ["MIGRATIONS", "REQUIRED_TRIGGERS", "Migration", "migrate", "pending_migrations"]
 
 
 def _append_only(table: str) -> tuple[str, str]:
@@ -84,11 +84,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             *_append_only("meta"),
         ),
     ),
+    Migration(
+        "0005_nodes",
+        (
+            # Perfect Merkle subtrees completed under a checkpoint, so proofs never rehash the log.
+            """CREATE TABLE nodes (
+                level INTEGER NOT NULL,
+                idx INTEGER NOT NULL,
+                hash BLOB NOT NULL,
+                PRIMARY KEY (level, idx)
+            ) STRICT, WITHOUT ROWID""",
+            *_append_only("nodes"),
+        ),
+    ),
 )
 
 REQUIRED_TRIGGERS = tuple(
     f"{table}_no_{op}"
-    for table in ("records", "checkpoints", "meta", "audit_migrations")
+    for table in ("records", "checkpoints", "meta", "audit_migrations", "nodes")
     for op in ("update", "delete")
 )
 
@@ -110,8 +123,12 @@ def _applied(conn: sqlite3.Connection) -> dict[str, str] | None:
 
 
 def _check(applied: dict[str, str]) -> list[Migration]:
+    return pending_migrations(applied, MIGRATIONS)
+
+
+def pending_migrations(applied: dict[str, str], migrations: tuple[Migration, ...]) -> list[Migration]:
     """The migrations still to apply; refuses a ledger this version does not understand."""
-    known = {m.name: m for m in MIGRATIONS}
+    known = {m.name: m for m in migrations}
     unknown = sorted(set(applied) - set(known))
     if unknown:
         raise SchemaError(
@@ -120,7 +137,7 @@ def _check(applied: dict[str, str]) -> list[Migration]:
     for name, digest in applied.items():
         if known[name].sha256 != digest:
             raise SchemaError(f"audit database recorded migration {name!r} with a different definition")
-    return [m for m in MIGRATIONS if m.name not in applied]
+    return [m for m in migrations if m.name not in applied]
 
 
 def migrate(conn: sqlite3.Connection) -> str:

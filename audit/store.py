@@ -1,4 +1,4 @@
-"""The SQLite side of the audit log: connection settings, the write lock and the row queries.
+"""The SQLite backend of the audit log (the embedded default): one file, any number of processes.
 
 - WAL, so readers never block the appender, with ``synchronous=FULL``, so a commit that returned
   is on disk (the WAL is fsynced at every commit);
@@ -6,7 +6,8 @@
   read, so several processes appending at once still form one chain (the busy timeout queues
   them);
 - SQLite commits a transaction atomically, so a process killed in the middle of an append leaves
-  either the whole batch or none of it.
+  either the whole batch or none of it;
+- triggers abort every UPDATE and DELETE (``audit.migrations``).
 """
 
 from __future__ import annotations
@@ -14,45 +15,70 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import sqlite_utils
 
 from audit.checkpoint import Checkpoint
 from audit.errors import AuditError
-from audit.migrations import migrate
-from audit.record import GENESIS_HASH, AuditRecord
+from audit.migrations import REQUIRED_TRIGGERS, migrate
+from audit.record import GENESIS_HASH
+from audit.rows import ROW_COLUMNS, Head, NodeKey, RecordQuery, Row, query_sql
 
-__all__ = ["ROW_COLUMNS", "Row", "Store"]
+__all__ = ["SqliteStore", "SqliteView"]
 
-ROW_COLUMNS = "seq, ts, run_id, kind, actor, definition, version, payload, prev_hash, hash, leaf_hash"
-Row = tuple[Any, ...]
 _INSERT = f"INSERT INTO records ({ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_CHUNK = 5000
 
 
-def record_from_row(row: Row) -> AuditRecord:
-    """An ``AuditRecord`` from a ``ROW_COLUMNS`` tuple."""
-    seq, ts, run_id, kind, actor, definition, version, payload, prev_hash, hash_hex, _ = row
-    return AuditRecord(
-        seq=seq,
-        ts=ts,
-        run_id=run_id,
-        kind=kind,
-        actor=actor,
-        definition=definition,
-        version=version,
-        payload=json.loads(payload),
-        prev_hash=prev_hash,
-        hash=hash_hex,
-        payload_json=payload,
-    )
+def _head(conn: sqlite3.Connection) -> Head:
+    row = conn.execute("SELECT seq, hash, ts FROM records ORDER BY seq DESC LIMIT 1").fetchone()
+    return (row[0], row[1], row[2]) if row else (0, GENESIS_HASH, "")
 
 
-class Store:
-    """One connection to an audit database, shared by the threads of one process."""
+class SqliteView:
+    """A read transaction on a connection of its own (``SqliteStore.snapshot``)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def head(self) -> Head:
+        """(seq, hash, ts) of the last record, or (0, genesis hash, "") for an empty log."""
+        return _head(self.conn)
+
+    def rows(self, after: int = 0, upto: int | None = None) -> Iterator[Row]:
+        """Records ``after + 1 .. upto`` in seq order, fetched in chunks so memory stays flat."""
+        upper = upto if upto is not None else 2**62
+        last = after
+        while True:
+            rows = self.conn.execute(
+                f"SELECT {ROW_COLUMNS} FROM records WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+                (last, upper, _CHUNK),
+            ).fetchall()
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1][0]
+
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        """The stored leaf hashes of the leaves ``start .. end - 1`` (leaf i is record i + 1)."""
+        rows = self.conn.execute("SELECT leaf_hash FROM records WHERE seq > ? AND seq <= ? ORDER BY seq", (start, end))
+        return [row[0] for row in rows]
+
+    def nodes(self, keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:
+        """The stored Merkle nodes among ``keys``; absent ones are left out."""
+        found: dict[NodeKey, bytes] = {}
+        for level, index in keys:
+            row = self.conn.execute("SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, index)).fetchone()
+            if row is not None:
+                found[(level, index)] = row[0]
+        return found
+
+
+class SqliteStore:
+    """One connection to an audit database file, shared by the threads of one process."""
 
     def __init__(
         self,
@@ -85,26 +111,30 @@ class Store:
         """The raw connection (the append path avoids per-call library overhead)."""
         return self.db.conn
 
+    def describe(self) -> str:
+        """Where the log lives, for messages."""
+        return f"sqlite {self.path}"
+
     def close(self) -> None:
         """Close the connection."""
         with self.lock:
             self.db.close()
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction holding the database write lock from its first statement."""
+    def append(self, build: Callable[[Head], Sequence[Row]]) -> None:
+        """One ``BEGIN IMMEDIATE`` transaction: the write lock is held from before the head is read."""
         with self.lock:
-            self.conn.execute("BEGIN IMMEDIATE")
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.conn
+                conn.executemany(_INSERT, build(_head(conn)))
             except BaseException:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-            self.conn.execute("COMMIT")
+            conn.execute("COMMIT")
 
     @contextmanager
-    def snapshot(self) -> Iterator[sqlite3.Connection]:
+    def snapshot(self) -> Iterator[SqliteView]:
         """A read transaction on a connection of its own, so that every query inside sees one state.
 
         Its own connection (WAL) means appenders on the shared one are never blocked while a long
@@ -113,71 +143,38 @@ class Store:
         conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout, isolation_level=None)
         try:
             conn.execute("BEGIN")
-            yield conn
+            yield SqliteView(conn)
             conn.execute("COMMIT")
         finally:
             conn.close()
 
-    @staticmethod
-    def head(conn: sqlite3.Connection) -> tuple[int, str, str]:
-        """(seq, hash, ts) of the last record, or (0, genesis hash, "") for an empty log."""
-        row = conn.execute("SELECT seq, hash, ts FROM records ORDER BY seq DESC LIMIT 1").fetchone()
-        return (row[0], row[1], row[2]) if row else (0, GENESIS_HASH, "")
-
-    @staticmethod
-    def insert(conn: sqlite3.Connection, rows: Sequence[Row]) -> None:
-        """Insert prepared rows; the only statement the append path writes with."""
-        conn.executemany(_INSERT, rows)
-
-    def count(self) -> int:
-        """The sequence number of the last record (records are numbered from 1 without gaps)."""
+    def select(self, query: RecordQuery) -> list[Row]:
+        """Rows matching ``query``, in its order."""
+        sql, params = query_sql(query, "?")
         with self.lock:
-            return self.head(self.conn)[0]
+            return list(self.conn.execute(sql, params))
 
-    def select(
-        self, where: str = "", params: Sequence[Any] = (), *, order: str = "seq", limit: int | None = None
-    ) -> list[Row]:
-        """Rows matching a WHERE clause built by the caller from fixed fragments."""
-        sql = f"SELECT {ROW_COLUMNS} FROM records {('WHERE ' + where) if where else ''} ORDER BY {order}"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        with self.lock:
-            return list(self.conn.execute(sql, tuple(params)))
-
-    @staticmethod
-    def iter_rows(
-        conn: sqlite3.Connection, after: int = 0, upto: int | None = None, chunk: int = 5000
-    ) -> Iterator[Row]:
-        """Rows in seq order from ``after + 1``, fetched in chunks so memory stays flat."""
-        upper = upto if upto is not None else 2**62
-        last = after
-        while True:
-            rows = conn.execute(
-                f"SELECT {ROW_COLUMNS} FROM records WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
-                (last, upper, chunk),
-            ).fetchall()
-            if not rows:
-                return
-            yield from rows
-            last = rows[-1][0]
-
-    def leaf_hashes(self, upto: int) -> list[bytes]:
-        """The stored leaf hashes of records 1..upto, in order."""
-        with self.lock:
-            return [
-                row[0]
-                for row in self.conn.execute("SELECT leaf_hash FROM records WHERE seq <= ? ORDER BY seq", (upto,))
-            ]
-
-    def add_checkpoint(self, checkpoint: Checkpoint, frontier: list[bytes]) -> None:
-        """Keep a copy of an exported checkpoint with the Merkle frontier that produced it."""
+    def add_checkpoint(
+        self, checkpoint: Checkpoint, frontier: list[bytes], nodes: Sequence[tuple[int, int, bytes]] = ()
+    ) -> None:
+        """Keep a copy of an exported checkpoint with its frontier and the nodes completed under it."""
         document = json.dumps(checkpoint.to_dict(), sort_keys=True, separators=(",", ":"))
-        nodes = json.dumps([node.hex() for node in frontier])
+        frontier_json = json.dumps([node.hex() for node in frontier])
         with self.lock:
-            self.db.execute(
-                "INSERT INTO checkpoints (tree_size, document, frontier) VALUES (?, ?, ?)",
-                (checkpoint.tree_size, document, nodes),
-            )
+            conn = self.conn
+            conn.execute("BEGIN")  # its first statement writes, so it takes the write lock at once
+            try:
+                # Another process may have anchored the same records: its nodes are the same hashes.
+                conn.executemany("INSERT OR IGNORE INTO nodes (level, idx, hash) VALUES (?, ?, ?)", nodes)
+                conn.execute(
+                    "INSERT INTO checkpoints (tree_size, document, frontier) VALUES (?, ?, ?)",
+                    (checkpoint.tree_size, document, frontier_json),
+                )
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def checkpoint_rows(self, *, newest_first: bool = False, limit: int = -1) -> list[tuple[int, str, str]]:
         """(id, document, frontier) of stored checkpoint copies (``limit`` -1: all of them)."""
@@ -189,7 +186,9 @@ class Store:
                 )
             )
 
-    def triggers(self) -> set[str]:
-        """Names of the triggers present now (an attacker may have dropped some)."""
+    def guard_problems(self) -> list[str]:
+        """The append-only triggers that should exist and do not (an attacker may have dropped some)."""
         with self.lock:
-            return {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+            present = {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        missing = [name for name in REQUIRED_TRIGGERS if name not in present]
+        return [f"append-only triggers are missing (dropped?): {', '.join(missing)}"] if missing else []

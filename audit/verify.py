@@ -22,13 +22,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from audit.base import AuditStore
 from audit.chain import check_row
 from audit.checkpoint import Checkpoint
 from audit.keys import VerifyKey
 from audit.merkle import Frontier
-from audit.migrations import REQUIRED_TRIGGERS
 from audit.record import GENESIS_HASH
-from audit.store import Store
 
 __all__ = ["CheckpointSource", "VerifyReport", "verify_store"]
 
@@ -137,18 +136,18 @@ def _compare(size: int, root: str, head: str, group: list[tuple[Checkpoint, str]
     )
 
 
-def verify_store(store: Store, key: VerifyKey, sources: list[CheckpointSource]) -> VerifyReport:
+def verify_store(store: AuditStore, key: VerifyKey, sources: list[CheckpointSource]) -> VerifyReport:
     """Verify every record of ``store`` against the checkpoints of ``sources``."""
     problems = _Problems()
     anchors = _anchors(sources, key, store.log_id, problems)
     frontier, prev, last_good, checked = Frontier(), GENESIS_HASH, 0, 0
     record_problem = False
-    with store.snapshot() as conn:
+    with store.snapshot() as view:
         if 0 in anchors:
             text = _compare(0, frontier.root().hex(), GENESIS_HASH, anchors[0], 0)
             if text:
                 problems.add(1, text)
-        for expected, row in enumerate(store.iter_rows(conn), start=1):
+        for expected, row in enumerate(view.rows(), start=1):
             result = check_row(row, expected, prev)
             if result.problem is not None:
                 problems.add(expected, result.problem)
@@ -163,11 +162,9 @@ def verify_store(store: Store, key: VerifyKey, sources: list[CheckpointSource]) 
                     record_problem = True
                     break
                 last_good = expected
-        head = store.head(conn)[0]
-    present = store.triggers()
-    missing = [name for name in REQUIRED_TRIGGERS if name not in present]
-    if missing:
-        problems.add(None, f"append-only triggers are missing (dropped?): {', '.join(missing)}")
+        head = view.head()[0]
+    for problem in store.guard_problems():
+        problems.add(None, problem)
     beyond = [size for size in anchors if size > head]
     if beyond and not record_problem:
         size = max(beyond)

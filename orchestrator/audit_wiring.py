@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 # Submodule imports: under pytest, tests/audit/ can shadow the package root as a namespace package.
 from audit.errors import KeyProblem
@@ -55,7 +56,7 @@ def open_audit_log(
     create_key: bool = True,
     redactor: Redactor | None = None,
 ) -> AuditLog:
-    """Open the audit log of this netorch home, with its configured key, sink and policies.
+    """Open the audit log of this netorch home, with its configured backend, key, sink and policies.
 
     ``verify_key`` opens it for checking only (an auditor's trusted public key); ``create_key``
     False never mints a signing key: without one the log opens for reading only.
@@ -70,15 +71,17 @@ def open_audit_log(
         except KeyProblem:
             if create_key:
                 raise
-    return AuditLog.open(
-        paths["db"],
-        key=key,
-        create_key=False,
-        sink=sink,
-        checkpoint_every_records=audit.checkpoint_every_records,
-        checkpoint_every_seconds=audit.checkpoint_every_seconds,
-        redactor=redactor if redactor is not None else settings_redactor(settings),
-    )
+    options: dict[str, Any] = {
+        "key": key,
+        "create_key": False,
+        "sink": sink,
+        "checkpoint_every_records": audit.checkpoint_every_records,
+        "checkpoint_every_seconds": audit.checkpoint_every_seconds,
+        "redactor": redactor if redactor is not None else settings_redactor(settings),
+    }
+    if audit.backend == "postgres" and audit.url is not None:
+        return AuditLog.open_postgres(audit.url, admin_url=audit.admin_url, **options)
+    return AuditLog.open(paths["db"], **options)
 
 
 def trusted_verify_key(settings: Settings, public_key_file: str | Path | None = None) -> VerifyKey:

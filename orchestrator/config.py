@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from orchestrator.config_secrets import mask_secrets
 
@@ -106,6 +106,17 @@ class McpConfig(_Section):
 class AuditConfig(_Section):
     """The append-only audit store and its external anchoring."""
 
+    backend: Literal["sqlite", "postgres"] = Field(
+        "sqlite", description="Where the records live: the SQLite file audit.db, or PostgreSQL at audit.url."
+    )
+    url: str | None = Field(
+        None,
+        validate_default=True,
+        description="PostgreSQL URL or conninfo (backend postgres); a member of netorch_audit_writer suffices.",
+    )
+    admin_url: str | None = Field(
+        None, description="A PostgreSQL role that may create and migrate the audit schema (backend postgres)."
+    )
     db: str | None = Field(None, description="Audit database path (default: $NETORCH_HOME/audit.db).")
     checkpoint_sink: Literal["jsonl", "syslog", "http"] = "jsonl"
     checkpoint_path: str | None = Field(
@@ -117,6 +128,13 @@ class AuditConfig(_Section):
     checkpoint_every_records: int = Field(1000, ge=1)
     checkpoint_every_seconds: float = Field(300.0, gt=0)
     redact_patterns: list[str] = Field(default_factory=list, description="Extra regexes whose matches are redacted.")
+
+    @field_validator("url")
+    @classmethod
+    def _url_for_postgres(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("backend") == "postgres":
+            raise ValueError("audit.url is required when audit.backend is postgres")
+        return value
 
 
 class GuardrailsConfig(_Section):

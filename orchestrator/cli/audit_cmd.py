@@ -87,7 +87,7 @@ def verify(
     """
     with _open(ctx, public_key=public_key) as log:
         report = log.verify(extra_checkpoints=[Path(item) for item in (checkpoints or [])])
-        path = log.path
+        path = log.location
     if json_out:
         print_json(report.to_dict())
     else:

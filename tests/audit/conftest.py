@@ -1,4 +1,9 @@
-"""Fixtures for the audit tests: real SQLite files in tmp_path, a real Ed25519 key, a fake clock."""
+"""Fixtures for the audit tests: real SQLite files in tmp_path or a real PostgreSQL database of their
+own, a real Ed25519 key, a fake clock.
+
+Tests that run on both backends say so with ``BOTH_BACKENDS`` (audit_testkit); ``open_log`` and
+``tamper`` then follow the ``backend`` fixture. The PostgreSQL cases carry the marker ``postgres``.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from audit_testkit import FakeClock, OpenLog
+from audit_testkit import FakeClock, OpenLog, Tamper, pg_database
 
 from audit.keys import SigningKey, generate_key_file
 from audit.log import AuditLog
@@ -31,17 +36,48 @@ def other_key(tmp_path: Path) -> SigningKey:
 
 
 @pytest.fixture
-def open_log(tmp_path: Path, key: SigningKey, clock: FakeClock) -> Iterator[OpenLog]:
-    """Open (or reopen) the audit log in tmp_path; closed at the end of the test."""
+def backend(request: pytest.FixtureRequest) -> str:
+    """``sqlite`` unless a test is parametrised over both backends (``BOTH_BACKENDS``)."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database of this test's own, dropped afterwards."""
+    with pg_database() as url:
+        yield url
+
+
+@pytest.fixture
+def location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """Where this test's audit log lives: a file path, or a PostgreSQL URL."""
+    if backend == "postgres":
+        return str(request.getfixturevalue("pg_url"))
+    return str(tmp_path / "audit.db")
+
+
+@pytest.fixture
+def open_log(backend: str, location: str, tmp_path: Path, key: SigningKey, clock: FakeClock) -> Iterator[OpenLog]:
+    """Open (or reopen) the audit log of this test; closed at the end of the test."""
     opened: list[AuditLog] = []
 
     def _open(**options: object) -> AuditLog:
         settings: dict[str, object] = {"key": key, "clock": clock, "checkpoint_every_records": 10_000}
         settings.update(options)
-        log = AuditLog.open(tmp_path / "audit.db", **settings)  # type: ignore[arg-type]
+        if backend == "postgres":
+            settings.setdefault("checkpoint_path", tmp_path / "audit-checkpoints.jsonl")
+            log = AuditLog.open_postgres(location, **settings)  # type: ignore[arg-type]
+        else:
+            log = AuditLog.open(location, **settings)  # type: ignore[arg-type]
         opened.append(log)
         return log
 
     yield _open
     for log in opened:
         log.close(checkpoint=False)  # closing twice is harmless
+
+
+@pytest.fixture
+def tamper(backend: str, location: str) -> Tamper:
+    """An attacker with direct database access to this test's log (superuser on PostgreSQL)."""
+    return Tamper(backend, location)

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
-from audit_testkit import FakeClock, OpenLog, fill
+from audit_testkit import BOTH_BACKENDS, FakeClock, OpenLog, fill
 
 from audit.checkpoint import Checkpoint
 from audit.errors import KeyProblem, SinkError
@@ -26,6 +26,7 @@ def test_the_registered_sinks_are_pinned() -> None:
         make_sink("kafka")
 
 
+@BOTH_BACKENDS
 def test_a_checkpoint_every_n_records(open_log: OpenLog, tmp_path: Path) -> None:
     log = open_log(checkpoint_every_records=10)
     for _ in range(25):
@@ -35,6 +36,7 @@ def test_a_checkpoint_every_n_records(open_log: OpenLog, tmp_path: Path) -> None
     assert [cp.reason for cp in log.checkpoints()] == ["auto", "auto"]
 
 
+@BOTH_BACKENDS
 def test_a_checkpoint_every_t_seconds_checked_on_append(open_log: OpenLog, clock: FakeClock) -> None:
     log = open_log(checkpoint_every_seconds=60)
     log.append("tool.call", actor="agent:a")
@@ -46,6 +48,7 @@ def test_a_checkpoint_every_t_seconds_checked_on_append(open_log: OpenLog, clock
     assert [cp.tree_size for cp in log.checkpoints()] == [3]
 
 
+@BOTH_BACKENDS
 def test_another_process_checkpoint_counts(open_log: OpenLog) -> None:
     writer = open_log(checkpoint_every_records=10)
     other = open_log(checkpoint_every_records=10)  # a second connection, as another process would have
@@ -57,6 +60,7 @@ def test_another_process_checkpoint_counts(open_log: OpenLog) -> None:
     assert [cp.tree_size for cp in writer.checkpoints()] == [9, 19]
 
 
+@BOTH_BACKENDS
 def test_checkpoint_content_and_signature(open_log: OpenLog, key: SigningKey) -> None:
     log = open_log()
     fill(log, 5)
@@ -72,6 +76,7 @@ def test_checkpoint_content_and_signature(open_log: OpenLog, key: SigningKey) ->
     assert "invalid signature" in (altered.signature_problem(key.verify_key()) or "")
 
 
+@BOTH_BACKENDS
 def test_hmac_keys_sign_and_verify(open_log: OpenLog) -> None:
     secret = load_signing_key("hmac-sha256:" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ==")
     log = open_log(key=secret)

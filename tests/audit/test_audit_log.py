@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from audit_testkit import FakeClock, OpenLog, fill
+from audit_testkit import BOTH_BACKENDS, FakeClock, OpenLog, fill
 
 from audit.errors import InvalidEntry, RecordNotFound, SchemaError
 from audit.log import AuditLog
@@ -17,6 +17,7 @@ from audit.migrations import MIGRATIONS
 from audit.record import GENESIS_HASH, AuditRecord
 
 
+@BOTH_BACKENDS
 def test_records_chain_from_the_genesis_hash(open_log: OpenLog) -> None:
     log = open_log()
     first = log.append("run.created", actor="user:alice", run_id="r1", payload={"trigger": "cli"})
@@ -34,6 +35,7 @@ def test_records_chain_from_the_genesis_hash(open_log: OpenLog) -> None:
     assert first.leaf() == json.dumps(first.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+@BOTH_BACKENDS
 def test_read_api_filters_by_run_kind_prefix_time_and_seq(open_log: OpenLog, clock: FakeClock) -> None:
     log = open_log()
     log.append("run.created", actor="user:alice", run_id="r1")
@@ -55,6 +57,7 @@ def test_read_api_filters_by_run_kind_prefix_time_and_seq(open_log: OpenLog, clo
     assert [r.seq for r in log.iter_records(run_id="r2")] == [2, 3]
 
 
+@BOTH_BACKENDS
 def test_unknown_seq_and_bad_times_are_named(open_log: OpenLog) -> None:
     log = open_log()
     fill(log, 2)
@@ -83,6 +86,7 @@ def test_bad_entries_are_refused_with_the_bad_value(open_log: OpenLog, entry: di
     assert log.count() == 0  # the batch is all or nothing
 
 
+@BOTH_BACKENDS
 def test_a_batch_is_one_transaction_and_shares_one_timestamp(open_log: OpenLog) -> None:
     log = open_log()
     records = log.append_many([{"kind": "step.finished", "actor": "workflow:w", "payload": {"n": n}} for n in range(5)])
@@ -91,6 +95,7 @@ def test_a_batch_is_one_transaction_and_shares_one_timestamp(open_log: OpenLog) 
     assert all(r.hash_is_valid() for r in records)
 
 
+@BOTH_BACKENDS
 def test_timestamps_never_go_backwards_along_the_chain(open_log: OpenLog, clock: FakeClock) -> None:
     log = open_log()
     first = log.append("run.created", actor="user:a")
@@ -99,6 +104,7 @@ def test_timestamps_never_go_backwards_along_the_chain(open_log: OpenLog, clock:
     assert second.ts == first.ts
 
 
+@BOTH_BACKENDS
 def test_reopening_continues_the_chain(open_log: OpenLog) -> None:
     log = open_log()
     fill(log, 3)
@@ -167,6 +173,7 @@ def test_a_database_from_a_newer_version_is_refused(open_log: OpenLog) -> None:
         open_log()
 
 
+@BOTH_BACKENDS
 def test_records_round_trip_through_their_export_line(open_log: OpenLog) -> None:
     log = open_log()
     record = log.append("tool.result", actor="agent:a", payload={"cpu": 12.5, "tiny": 1e-9, "name": "é"})
@@ -177,6 +184,7 @@ def test_records_round_trip_through_their_export_line(open_log: OpenLog) -> None
         AuditRecord.from_dict({"seq": 1})
 
 
+@BOTH_BACKENDS
 async def test_concurrent_async_appends_are_group_committed(open_log: OpenLog) -> None:
     log = open_log()
     records = await asyncio.gather(

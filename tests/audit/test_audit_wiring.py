@@ -9,7 +9,7 @@ import pytest
 from audit.errors import KeyProblem, SinkError
 from audit.sinks import HttpSink, JsonlSink, SyslogSink
 from orchestrator.audit_wiring import audit_paths, open_audit_log, trusted_verify_key
-from orchestrator.config import Settings, load_config
+from orchestrator.config import ConfigError, Settings, load_config
 
 
 def _settings(home: Path, environ: dict[str, str] | None = None, **audit: object) -> Settings:
@@ -80,3 +80,20 @@ def test_reading_never_mints_a_key(home: Path, tmp_path: Path) -> None:
     assert not (home / "audit.key").exists()
     with pytest.raises(KeyProblem, match="cannot read public key file"):
         trusted_verify_key(settings, tmp_path / "missing.pub")
+
+
+@pytest.mark.postgres
+def test_backend_postgres_keeps_the_records_in_postgresql(home: Path, pg_url: str) -> None:
+    settings = _settings(home, backend="postgres", url=pg_url)
+    with open_audit_log(settings) as log:
+        log.append("config.loaded", actor="user:alice")
+        log.checkpoint()
+        assert log.location.startswith("postgresql 127.0.0.1:5432/netorch_audit_t_")
+        assert log.verify().status == "OK"
+    assert not (home / "audit.db").exists()
+    assert (home / "audit-checkpoints.jsonl").exists()  # the anchor stays outside the database
+
+
+def test_backend_postgres_without_a_url_is_refused_by_name(home: Path) -> None:
+    with pytest.raises(ConfigError, match=r"invalid config value audit\.url=None .*audit\.url is required"):
+        _settings(home, backend="postgres")

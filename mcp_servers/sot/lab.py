@@ -40,7 +40,12 @@ class LabSot:
         """A device's intended interfaces."""
         with translate_lab_errors():
             found = self.lab.intent_interfaces(device)
-        return paginate([Interface.model_validate(i, from_attributes=True) for i in found], page)
+        # The twin's ifIndex convention: ports numbered in the device's order from 1 (SNMP agents vary).
+        items = [
+            Interface.model_validate(i, from_attributes=True).model_copy(update={"if_index": n})
+            for n, i in enumerate(found, 1)
+        ]
+        return paginate(items, page)
 
     async def list_vlans(self, location: str | None, device: str | None, page: PageRequest) -> Page[Vlan]:
         """Intended VLANs in a scope."""

@@ -71,6 +71,7 @@ class Interface(BaseModel):
     speed_mbps: int = Field(description="Nominal speed in Mbit/s.")
     peer_device: str | None = Field(None, description="Cabled neighbour device, if any.")
     peer_interface: str | None = Field(None, description="Cabled neighbour interface, if any.")
+    if_index: int | None = Field(None, description="SNMP ifIndex, when the Source of Truth records it.")
 
 
 class InterfaceList(Paged):

@@ -22,6 +22,10 @@ from mcp_servers.sot.models import (
     VlanList,
     VlanService,
 )
+from mcp_servers.sot.resolution import DeviceResolution, InterfaceResolution
+from mcp_servers.sot.resolve import InterfaceBy
+from mcp_servers.sot.resolve import resolve_device as _resolve_device
+from mcp_servers.sot.resolve import resolve_interface as _resolve_interface
 from mcp_servers.toolkit import READ_ONLY, ToolSet, new_server, reports_errors
 
 __all__ = ["INSTRUCTIONS", "build_sot_server"]
@@ -32,6 +36,9 @@ intended configuration, cabling). It never shows live state; ask the Observabili
 All tools are read-only. Lists are paginated (limit, offset; follow next_offset) and say
 status 'no_data' when nothing matches. Errors start with a code: [not_found] for an unknown name,
 [invalid_argument] for a bad filter, [dependency_unavailable] when the Source of Truth itself is down.
+When a name comes from a person or an alert (a typo, the other vendor's port style, a desk or
+printer name, an address, ifIndex), resolve it first with resolve_device / resolve_interface and
+ask when the answer is 'ambiguous'.
 """
 
 DeviceName = Annotated[str, Field(min_length=1, description="Exact device name, e.g. 'b-acc-03'.")]
@@ -140,6 +147,54 @@ async def get_neighbors(ctx: Context[Any, Any], device: DeviceName) -> NeighborL
     """List a device's cabled neighbours (local interface, remote device and interface), from intent."""
     neighbors = await _backend(ctx).get_neighbors(device)
     return NeighborList(status="ok" if neighbors else "no_data", device=device, items=neighbors)
+
+
+@TOOLS.tool(READ_ONLY)
+@reports_errors
+async def resolve_device(
+    ctx: Context[Any, Any],
+    reference: Annotated[
+        str,
+        Field(
+            min_length=1,
+            description="What a person or an alert called the device: a name (maybe misspelt), "
+            "an address, 'host:port' (Prometheus instance) or a URL.",
+        ),
+    ],
+) -> DeviceResolution:
+    """Resolve an imprecise device reference to Source of Truth devices, with confidence.
+
+    Matches exact names, primary IPs (also host:port), letter case and domain suffixes, separators
+    and zero padding, and typos in the letters (numbers must match). Returns candidates best first
+    and status 'resolved', 'ambiguous' (ask which one) or 'unresolved', with every method tried.
+    """
+    return await _resolve_device(_backend(ctx), reference)
+
+
+@TOOLS.tool(READ_ONLY)
+@reports_errors
+async def resolve_interface(
+    ctx: Context[Any, Any],
+    reference: Annotated[
+        str,
+        Field(
+            min_length=1,
+            description="What a person or an alert called the port: a name in any vendor style "
+            "('Gi1/0/12', 'Ethernet12'), an ifIndex, an ifDescr, or a desk/printer/camera name.",
+        ),
+    ],
+    device: Annotated[Filter, Field(description="Exact device name; omit to search every port description.")] = None,
+    by: Annotated[
+        InterfaceBy, Field(description="Only one method: name, if_index or description (default any).")
+    ] = "any",
+) -> InterfaceResolution:
+    """Resolve an imprecise interface reference to Source of Truth interfaces, with confidence.
+
+    Matches exact names, vendor abbreviations (Gi1/0/12 = GigabitEthernet1/0/12), the other vendor's
+    numbering (Gi1/0/12 on an Arista switch = Ethernet12), ifIndex, and port descriptions (desk,
+    printer, camera names). Without a device only descriptions are searched, on every device.
+    """
+    return await _resolve_interface(_backend(ctx), reference, device=device, by=by)
 
 
 def build_sot_server(backend: SotBackend) -> MCPServer[Any]:

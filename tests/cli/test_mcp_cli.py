@@ -71,7 +71,7 @@ def test_tools_lists_every_tool_with_its_kind(tmp_path: Path, lab_home: Path) ->
     result = runner.invoke(app, ["--config", str(_config(tmp_path)), "--home", str(lab_home), "mcp", "tools", "--json"])
     assert result.exit_code == 0, result.stderr
     rows = {row["name"]: row for row in json.loads(result.stdout)}
-    assert len(rows) == 19
+    assert len(rows) == 21
     assert rows["get_device"] == {
         "block": "sot",
         "name": "get_device",

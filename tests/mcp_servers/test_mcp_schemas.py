@@ -27,6 +27,8 @@ EXPECTED_TOOLS = {
         "get_vlan_service",
         "get_intended_config",
         "get_neighbors",
+        "resolve_device",
+        "resolve_interface",
     ],
     "observability": [
         "get_device_health",

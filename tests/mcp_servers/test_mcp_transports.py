@@ -80,7 +80,7 @@ def http_spec(spec: ServersSpec, urls: dict[str, str]) -> ServersSpec:
 async def exercise(spec: ServersSpec) -> None:
     """One read per block, one write job, and one error, through whatever transports spec says."""
     async with open_clients(spec) as clients:
-        assert len(clients.tools()) == 19
+        assert len(clients.tools()) == 21
         assert clients.block_of("get_vlan_table") == "observability"
         device = await call(clients, "get_device", name="b-acc-02")
         assert device["platform"] == "eos"

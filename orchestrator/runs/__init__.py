@@ -4,6 +4,7 @@ from orchestrator.runs.errors import InvalidTransition, RunError, RunLeased, Unk
 from orchestrator.runs.model import (
     ACTIVE,
     TERMINAL,
+    DefinitionPin,
     DeviceState,
     Run,
     RunFailure,
@@ -20,6 +21,7 @@ __all__ = [
     "ACTIVE",
     "TERMINAL",
     "AuditWriter",
+    "DefinitionPin",
     "DeviceState",
     "InvalidTransition",
     "LeaseState",

@@ -156,7 +156,14 @@ async def notify(state: Any, runtime: Runtime[WorkflowContext]) -> dict[str, Any
         result = "rejected" if failure and failure["kind"] in ("rejected", "timeout") else "aborted"
         text = f"nothing was changed: {failure['message'] if failure else 'no targets'}"
     elif state.get("dry_run"):
-        result, text = "dry_run", f"dry run: {ok} of {len(final)} switches would get the VLAN"
+        # A switch that already has the VLAN is planned as no change, not as getting it.
+        change = sum(1 for r in final.values() if r.succeeded and r.changed)
+        same = ok - change
+        result, text = (
+            "dry_run",
+            f"dry run: {change} of {len(final)} switches would get the VLAN"
+            + (f"; {same} already {'has' if same == 1 else 'have'} it (no change)" if same else ""),
+        )
     elif ok == len(final):
         result, text = "success", f"all {ok} switches have VLAN {svc['vid']} and it validated"
     else:

@@ -17,7 +17,9 @@ from rich.table import Table
 from rich.text import Text
 
 from orchestrator.cli.common import JsonOpt, console, fail, print_json, state
+from orchestrator.cli.plan_render import render_plan
 from orchestrator.config import Settings
+from orchestrator.pipeline.plan import plan_of
 from orchestrator.runs import Run, RunKind, RunService, RunStatus, SqliteRunStore
 from orchestrator.runs.model import DeviceState, StepState, utcnow
 
@@ -64,13 +66,26 @@ def _since(text: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.astimezone()
 
 
-def run_dict(run: Run, steps: list[StepState], devices: list[DeviceState] | None = None) -> dict[str, Any]:
-    """A run with its steps (and devices) as JSON-friendly data."""
+def run_dict(
+    run: Run,
+    steps: list[StepState],
+    devices: list[DeviceState] | None = None,
+    *,
+    plan_from: list[DeviceState] | None = None,
+) -> dict[str, Any]:
+    """A run with its steps (and devices) as JSON-friendly data; a dry run's plan from ``plan_from``."""
     data = run.model_dump(mode="json")
     data["steps"] = [s.model_dump(mode="json") for s in steps]
     if devices is not None:
         data["devices"] = [d.model_dump(mode="json") for d in devices]
+    source = plan_from if plan_from is not None else devices
+    if _is_dry_run(run) and source:
+        data["plan"] = plan_of(source).to_dict()
     return data
+
+
+def _is_dry_run(run: Run) -> bool:
+    return run.kind is RunKind.WORKFLOW and bool(run.input.get("dry_run"))
 
 
 def _styled(value: str) -> Text:
@@ -142,7 +157,9 @@ def render_run(run: Run, steps: list[StepState], devices: list[DeviceState]) -> 
         lines.append(Text(f"failure: {run.failure.kind} ({where}): {run.failure.message}", style="red"))
     parts: list[Any] = [*lines, render_steps(steps)]
     final = [d for d in devices if d.step == "result"] or devices
-    if final:
+    if _is_dry_run(run) and devices:
+        parts.append(render_plan(plan_of(devices)))
+    elif final:
         parts.append(render_devices(final))
     return Group(*parts)
 
@@ -281,7 +298,7 @@ async def _resume(
 def report_run(run: Run, steps: Any, devices: Any, *, json_out: bool) -> None:
     """Print a finished or waiting run (JSON or tables, with the next step when it waits); exit 1 if it failed."""
     if json_out:
-        print_json(run_dict(run, steps, [d for d in devices if d.step == "result"]))
+        print_json(run_dict(run, steps, [d for d in devices if d.step == "result"], plan_from=devices))
     else:
         console.print(render_run(run, steps, devices))
         if run.status is RunStatus.WAITING and run.waiting_on:

@@ -8,8 +8,10 @@ Any abort (incomplete SoT, too many pre-check failures, rejected or expired appr
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from langgraph.graph import END, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Command
@@ -287,6 +289,9 @@ def build() -> StateGraph[Any, Any, Any, Any]:
     return graph
 
 
+# Shipped with the definition (and part of its content hash): `netorch workflows test vlan_deploy`.
+TESTS = tuple(yaml.safe_load((Path(__file__).with_name("vlan_deploy_tests.yaml")).read_text(encoding="utf-8")))
+
 VLAN_DEPLOY = WorkflowDefinition(
     name=NAME,
     semver="1.0.0",
@@ -294,6 +299,7 @@ VLAN_DEPLOY = WorkflowDefinition(
     "compensate the failed scope, notify.",
     params=VlanDeployParams,
     build=build,
+    tests=TESTS,
     modules=(
         __name__,
         "dag_fallback.workflows.vlan_checks",

@@ -64,6 +64,7 @@ def _register_optional() -> None:
         ("orchestrator.cli.mcp_cmd", "mcp"),
         ("orchestrator.cli.policy_cmd", "policy"),
         ("orchestrator.cli.runs_cmd", "runs"),
+        ("orchestrator.cli.workflows_cmd", "workflows"),
         ("orchestrator.cli.eval_cmd", "eval"),
     ]
     for module_name, name in groups:

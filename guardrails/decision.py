@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from guardrails.policy import OnTimeout
+from guardrails.policy import EvidenceCondition, OnTimeout
 
 __all__ = ["ApprovalNeed", "Decision", "Outcome"]
 
@@ -24,6 +24,7 @@ class ApprovalNeed:
     on_timeout: OnTimeout
     four_eyes: bool
     emergency: bool = False
+    evidence: EvidenceCondition | None = None  # the rule may be met by pre-check evidence instead of a person
 
     def merge(self, other: ApprovalNeed) -> ApprovalNeed:
         """One approval covering both needs: the shorter timeout, the stricter fallback."""
@@ -35,6 +36,7 @@ class ApprovalNeed:
             on_timeout=strict,
             four_eyes=self.four_eyes or other.four_eyes,
             emergency=self.emergency or other.emergency,
+            evidence=None,  # several reasons to ask: a person decides (evidence speaks for one rule only)
         )
 
 

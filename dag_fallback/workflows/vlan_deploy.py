@@ -103,6 +103,24 @@ def _plan_args(state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _evidence(state: dict[str, Any]) -> dict[str, Any]:
+    """What the pre-checks showed, for a policy rule that approves by evidence (seed 7.3, step 3).
+
+    Coverage is the share of targets whose pre-checks passed; a critical failure is a permanent one
+    (a conflicting VLAN, a full VLAN table), as opposed to a switch that did not answer.
+    """
+    targets = _svc(state)["targets"]
+    results = state.get("results", {}).get("precheck", {})
+    passed = sum(1 for d in targets if results.get(d, {}).get("outcome") == "succeeded")
+    critical = sum(
+        1
+        for d in targets
+        if results.get(d, {}).get("outcome") == "failed" and results[d].get("error_class") == "permanent"
+    )
+    coverage = round(100.0 * passed / len(targets), 2) if targets else 0.0
+    return {"coverage_pct": coverage, "critical_failures": critical, "targets": len(targets), "passed": passed}
+
+
 async def validate_sot(state: Any, runtime: Runtime[WorkflowContext]) -> Command[Any]:
     """Step 1: the VLAN definition and every target's record must be complete before anything runs."""
     ctx, run_id = runtime.context, state["run_id"]
@@ -233,6 +251,7 @@ def build() -> StateGraph[Any, Any, Any, Any]:
                 "tool": "launch_job",
                 "arguments": _plan_args(s),
                 "reason": f"deploy VLAN {_svc(s)['vid']} ({_svc(s)['name']}) to {len(_checked(s))} switches",
+                "evidence": _evidence(s),
             }
         ),
         next="execute",

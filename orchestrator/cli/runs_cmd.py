@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import os
 import re
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -23,7 +24,16 @@ from orchestrator.pipeline.plan import plan_of
 from orchestrator.runs import Run, RunKind, RunService, RunStatus, SqliteRunStore
 from orchestrator.runs.model import DeviceState, StepState, utcnow
 
-__all__ = ["actor_of", "app", "open_service", "render_devices", "render_run", "render_steps", "run_dict"]
+__all__ = [
+    "actor_of",
+    "app",
+    "open_service",
+    "render_devices",
+    "render_run",
+    "render_steps",
+    "render_waves",
+    "run_dict",
+]
 
 app = typer.Typer(help="Inspect, cancel and resume runs.", no_args_is_help=True)
 
@@ -92,15 +102,26 @@ def _styled(value: str) -> Text:
     return Text(value, style=_STYLE.get(value, ""))
 
 
-def render_steps(steps: list[StepState]) -> Table:
-    """Steps with their status and per-device counts."""
+def _wave_note(step: StepState, devices: list[DeviceState] | None) -> str:
+    """``waves 2/5 (canary 1)`` for a step rolled out in several waves."""
+    sizes = step.summary.get("wave_sizes") or []
+    if len(sizes) < 2:
+        return ""
+    seen = {d.detail.get("wave") for d in devices or [] if d.step == step.step and d.detail.get("wave") is not None}
+    done = len(seen) if devices is not None else step.summary.get("waves_run", 0)
+    canary = f" (canary {step.summary['canary']})" if step.summary.get("canary") else ""
+    return f"waves {done}/{len(sizes)}{canary}"
+
+
+def render_steps(steps: list[StepState], devices: list[DeviceState] | None = None) -> Table:
+    """Steps with their status, per-device counts and wave progress."""
     table = Table(title="steps", title_justify="left")
     for column in ("step", "status", "devices", "note"):
         table.add_column(column)
     for s in steps:
         counts = s.summary.get("devices") or {}
         shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-        note = s.error or ""
+        note = s.error or _wave_note(s, devices)
         if len(note) > 110:
             note = note[:107] + "..."
         if not note and s.step == "approval":
@@ -109,6 +130,27 @@ def render_steps(steps: list[StepState]) -> Table:
             )
         table.add_row(s.step, _styled(s.status), shown, note)
     return table
+
+
+def render_waves(steps: list[StepState], devices: list[DeviceState]) -> list[Table]:
+    """One table per step rolled out in waves: each wave's devices and outcomes (the canary wave first)."""
+    tables: list[Table] = []
+    for step in steps:
+        sizes = step.summary.get("wave_sizes") or []
+        if len(sizes) < 2:
+            continue
+        table = Table(title=f"{step.step}: waves", title_justify="left")
+        for column in ("wave", "devices", "outcomes", "names"):
+            table.add_column(column)
+        mine = [d for d in devices if d.step == step.step]
+        for index, size in enumerate(sizes):
+            rows = [d for d in mine if d.detail.get("wave") == index]
+            outcomes = ", ".join(f"{k} {v}" for k, v in sorted(Counter(d.outcome for d in rows).items()))
+            label = f"{index + 1}" + (" canary" if index == 0 and step.summary.get("canary") else "")
+            names = ", ".join(d.device for d in rows[:6]) + (" ..." if len(rows) > 6 else "")
+            table.add_row(label, str(size), outcomes or "not started", names)
+        tables.append(table)
+    return tables
 
 
 def render_devices(devices: list[DeviceState], title: str = "per-device outcome") -> Table:
@@ -155,7 +197,8 @@ def render_run(run: Run, steps: list[StepState], devices: list[DeviceState]) -> 
     if run.failure:
         where = "/".join(x for x in (run.failure.block, run.failure.step) if x)
         lines.append(Text(f"failure: {run.failure.kind} ({where}): {run.failure.message}", style="red"))
-    parts: list[Any] = [*lines, render_steps(steps)]
+    parts: list[Any] = [*lines, render_steps(steps, devices)]
+    parts.extend(render_waves(steps, devices))
     final = [d for d in devices if d.step == "result"] or devices
     if _is_dry_run(run) and devices:
         parts.append(render_plan(plan_of(devices)))

@@ -105,3 +105,22 @@ def test_dry_run_on_screen_shows_grouped_vendor_diffs_and_a_correct_summary(tmp_
         "diff": "",
         "reason": "already as intended",
     }
+
+
+def test_waves_and_the_canary_wave_show_in_run_and_runs_show(tmp_path: Path) -> None:
+    _home(tmp_path)
+    cfg = str(tmp_path / "netorch.yaml")
+    args = ["--config", cfg, "run", "vlan_deploy", "-p", "service=app-payments", "-p", "canary=1", "-p", "wave_size=2"]
+    result = CliRunner().invoke(app, [*args, "--dry-run"])
+    assert result.exit_code == 0, result.stdout
+    out = " ".join(result.stdout.split())
+    assert "waves 3/3 (canary 1)" in out  # the steps table of `netorch run`
+    assert "execute: waves" in out
+    assert "1 canary │ 1 │ succeeded 1 │ b-acc-01" in out
+    assert "2 │ 2 │ succeeded 2 │ b-acc-02, b-acc-03" in out and "3 │ 1 │ succeeded 1 │ b-acc-04" in out
+    (run,) = json.loads(CliRunner().invoke(app, ["--config", cfg, "runs", "list", "--json"]).stdout)
+    shown = json.loads(CliRunner().invoke(app, ["--config", cfg, "runs", "show", run["id"], "--json"]).stdout)
+    (execute,) = [s for s in shown["steps"] if s["step"] == "execute"]
+    assert execute["summary"]["wave_sizes"] == [1, 2, 1] and execute["summary"]["canary"] == 1
+    waves = {d["device"]: d["detail"]["wave"] for d in shown["devices"]}
+    assert waves == {"b-acc-01": 0, "b-acc-02": 1, "b-acc-03": 1, "b-acc-04": 2}

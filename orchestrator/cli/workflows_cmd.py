@@ -349,3 +349,53 @@ def canary(
     )
     if status.get("halted"):
         console.print(Text(f"halted: {status['halted']}", style="red"), soft_wrap=True)
+
+
+@app.command("shadow")
+def shadow_cmd(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Workflow name.")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Input as key=value (repeat).")] = None,
+    candidate: Annotated[
+        str | None, typer.Option("--candidate", help="Version to shadow (default: the canary's, else the newest).")
+    ] = None,
+    actor: AsOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Dry-run a candidate beside the stable version on the same input; show per device where plans diverge.
+
+    Example: netorch workflows shadow vlan_deploy -p service=app-payments
+    """
+    from orchestrator.cli.run_cmd import parse_params
+    from orchestrator.pipeline.shadow import shadow
+    from orchestrator.runtime import open_runtime
+
+    settings, config_path = state(ctx).settings, state(ctx).config_path
+    params = parse_params(param or [])
+
+    async def go() -> Any:
+        async with open_runtime(settings, config_path) as rt:
+            return await shadow(rt, name, params, candidate=candidate, actor=actor_of(actor))
+
+    report = asyncio.run(go())
+    if json_out:
+        print_json(report.to_dict())
+        return
+    for side in ("stable", "candidate"):
+        info = getattr(report, side)
+        console.print(f"{side}: {name} {info['version']} (run {info['run_id']}, {info['result']}): {info['summary']}")
+    if not report.divergent:
+        console.print(Text(f"no divergence: all {report.same} device(s) planned the same", style="green"))
+        return
+    console.print(Text(f"{len(report.divergent)} device(s) diverge, {report.same} the same", style="yellow bold"))
+    for d in report.divergent:
+        console.print(Text(d.device, style="bold"))
+        for side, plan in (("stable", d.stable), ("candidate", d.candidate)):
+            if plan is None:
+                console.print(f"  {side}: not planned")
+                continue
+            console.print(f"  {side}: {plan.action}" + (f" ({plan.reason})" if plan.reason else ""), soft_wrap=True)
+            for line in plan.diff.splitlines():
+                console.print(
+                    Text(f"    {line}", style="green" if line.startswith("+") else "red" if line[:1] == "-" else "")
+                )

@@ -57,8 +57,10 @@ class ApprovalGate:
             ctx.recorder.step_finished(run_id, self.step, status="skipped", summary={"reason": why})
             return Command(update={"approval": {"required": False, "reason": why}}, goto=self.next)
         try:
+            # Evidence is passed only when the plan has some, so desks that know nothing of it still fit.
+            extra = {"evidence": plan["evidence"]} if plan.get("evidence") is not None else {}
             ticket = await ctx.approvals.request(
-                run_id=run_id, tool=plan["tool"], arguments=plan["arguments"], reason=plan["reason"]
+                run_id=run_id, tool=plan["tool"], arguments=plan["arguments"], reason=plan["reason"], **extra
             )
         except BlockFailure as exc:
             failure = replace(exc.failure, step=self.step)
@@ -68,6 +70,20 @@ class ApprovalGate:
             ctx.recorder.step_finished(run_id, self.step, status="skipped", summary={"reason": "policy: no approval"})
             return Command(update={"approval": {"required": False, "reason": "policy requires none"}}, goto=self.next)
         approval = {"required": True, **asdict(ticket)}
+        if ticket.status == "approved" and (ticket.decided_by or "").startswith("rule:"):
+            # The policy rule's evidence condition held: approved by that rule, nobody to wait for.
+            summary = {
+                "approval_id": ticket.id,
+                "status": "approved",
+                "decided_by": ticket.decided_by,
+                "rule": ticket.rule,
+                "policy_hash": ticket.policy_hash,
+                "evidence": plan.get("evidence"),
+                "comment": ticket.comment,
+            }
+            ctx.recorder.note(run_id, "approval.by_evidence", {"step": self.step, **summary})
+            ctx.recorder.step_finished(run_id, self.step, status="succeeded", summary=summary)
+            return Command(update={"approval": approval}, goto=self.next)
         waiting = {"approval_id": ticket.id, "status": ticket.status, "expires_at": ticket.expires_at}
         ctx.recorder.step_finished(run_id, self.step, status="waiting", summary=waiting)
         ctx.recorder.note(

@@ -91,6 +91,8 @@ class ApprovalTicket:
     on_timeout: str = "abort"
     decided_by: str | None = None
     comment: str | None = None
+    rule: str | None = None  # the policy rule that asked for it
+    policy_hash: str | None = None  # the policy text it was decided under
 
     @property
     def open(self) -> bool:
@@ -101,8 +103,17 @@ class ApprovalTicket:
 class ApprovalDesk(Protocol):
     """Asks for and reads human approval of a whole change plan (guardrails approvals)."""
 
-    async def request(self, *, run_id: str, tool: str, arguments: dict[str, Any], reason: str) -> ApprovalTicket | None:
-        """The approval for this plan, created if needed; None when the policy requires none."""
+    async def request(
+        self,
+        *,
+        run_id: str,
+        tool: str,
+        arguments: dict[str, Any],
+        reason: str,
+        evidence: dict[str, Any] | None = None,
+    ) -> ApprovalTicket | None:
+        """The approval for this plan, created if needed (granted at once when ``evidence`` meets the
+        policy rule's condition); None when the policy requires none."""
         ...
 
     async def status(self, approval_id: str) -> ApprovalTicket:

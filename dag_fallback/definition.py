@@ -1,7 +1,10 @@
-"""A workflow definition: name, version (semver + content hash of its source), typed params, graph.
+"""A workflow definition: name, version (semver + content hash), typed params, graph, tests.
 
-The version recorded in every run and audit record is ``<semver>+<sha256 of the module sources>``,
-so an edited definition that forgot to bump its semver still shows up as a different version.
+The version recorded in every run and audit record is ``<semver>+<hash10>``, where the content hash
+covers the code (the sources of the definition's modules, or the files it was loaded from), its
+parameters schema and the tests it ships, so an edited definition that forgot to bump its semver
+still shows up as a different version. ``source`` and ``commit`` say where it came from: the
+installed package, or a git repository at a commit (orchestrator.pipeline loads those).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -34,14 +38,28 @@ class WorkflowDefinition:
     params: type[BaseModel]
     build: Callable[[], StateGraph[Any, Any, Any, Any]]
     modules: tuple[str, ...] = field(default_factory=tuple)  # modules whose source defines its behaviour
+    tests: tuple[Mapping[str, Any], ...] = ()  # scenario-style inputs and expected plans (`netorch workflows test`)
+    source: str = "package"  # package, or git (orchestrator.pipeline.gitsource)
+    commit: str | None = None  # the git commit it was loaded from
+    origin: str | None = None  # where: ``<repo>@<ref>:<path>`` for git
+    files: tuple[tuple[str, str], ...] | None = None  # (name, text) of its code when not installed modules
+
+    def source_files(self) -> dict[str, str]:
+        """The code this definition runs, by module or file name (what ``workflows show|diff`` print)."""
+        if self.files is not None:
+            return dict(self.files)
+        return {name: inspect.getsource(importlib.import_module(name)) for name in sorted(set(self.modules))}
 
     @cached_property
     def content_hash(self) -> str:
-        """sha256 over the source of the definition's modules (and the shared pattern modules)."""
+        """sha256 over its code, its parameters schema and its tests."""
         digest = hashlib.sha256()
-        for name in sorted(set(self.modules)):
-            digest.update(name.encode())
-            digest.update(inspect.getsource(importlib.import_module(name)).encode())
+        for name, text in sorted(self.source_files().items()):
+            digest.update(name.encode() + b"\0" + text.encode() + b"\0")
+        schema = json.dumps(self.params.model_json_schema(), sort_keys=True, separators=(",", ":"))
+        digest.update(b"params\0" + schema.encode() + b"\0")
+        tests = json.dumps([dict(t) for t in self.tests], sort_keys=True, separators=(",", ":"), default=str)
+        digest.update(b"tests\0" + tests.encode())
         return digest.hexdigest()
 
     @property
@@ -75,4 +93,7 @@ class WorkflowDefinition:
             "content_hash": self.content_hash,
             "modules": sorted(self.modules),
             "params": self.params.model_json_schema(),
+            "source": self.source,
+            **({"commit": self.commit} if self.commit else {}),
+            **({"origin": self.origin} if self.origin else {}),
         }

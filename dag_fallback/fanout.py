@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from langgraph.graph import END, StateGraph
@@ -122,7 +122,14 @@ class FanOut:
             devices = list(dict.fromkeys(self.targets(state)))
             policy = self.policy(state) if callable(self.policy) else self.policy
             waves = policy.waves.waves(devices)
-            ctx.recorder.step_started(run_id, self.step, detail={"targets": len(devices), "waves": len(waves)})
+            detail: dict[str, Any] = {
+                "targets": len(devices),
+                "waves": len(waves),
+                "wave_sizes": [len(w) for w in waves],
+            }
+            if policy.waves.canary and waves:
+                detail["canary"] = len(waves[0])
+            ctx.recorder.step_started(run_id, self.step, detail=detail)
             progress = {
                 "waves": waves,
                 "next": 0,
@@ -158,6 +165,8 @@ class FanOut:
             results = [DeviceResult.skip(d, "run cancelled") for d in lane.devices]
         else:
             results = await self.work.run(ctx, lane, policy)
+        # Each device keeps the wave it ran in, so `netorch run` / `runs show` can show the waves.
+        results = [replace(r, detail={**r.detail, "wave": lane.wave}) for r in results]
         ctx.recorder.record_devices(lane.run_id, self.step, [r.to_dict() for r in results])
         update: dict[str, Any] = {"results": {self.step: {r.device: r.to_dict() for r in results}}}
         undo = lane.data.get("compensation")
@@ -175,6 +184,13 @@ class FanOut:
         index = progress["next"]
         wave = progress["waves"][index]
         policy = FanOutPolicy.from_dict(progress["policy"])
+        if len(progress["waves"]) > 1:
+            canary = bool(policy.waves.canary) and index == 0
+            ctx.recorder.note(
+                state["run_id"],
+                "step.wave",
+                {"step": self.step, "wave": index + 1, "of": len(progress["waves"]), "devices": wave, "canary": canary},
+            )
         data = dict(progress["data"])
         if self.compensation is not None:
             data["compensation"] = self.compensation(state)

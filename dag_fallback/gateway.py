@@ -45,6 +45,8 @@ def ticket_of(approval: Approval) -> ApprovalTicket:
         on_timeout=approval.on_timeout,
         decided_by=approval.decided_by,
         comment=approval.comment,
+        rule=approval.rule,
+        policy_hash=approval.policy_hash,
     )
 
 
@@ -56,9 +58,19 @@ class GatewayApprovalDesk:
         self.caller = caller
         self._clock = clock
 
-    async def request(self, *, run_id: str, tool: str, arguments: dict[str, Any], reason: str) -> ApprovalTicket | None:
+    async def request(
+        self,
+        *,
+        run_id: str,
+        tool: str,
+        arguments: dict[str, Any],
+        reason: str,
+        evidence: dict[str, Any] | None = None,
+    ) -> ApprovalTicket | None:
         """None when the policy allows the plan as is; raises BlockFailure when it denies it."""
-        ticket = await self.gateway.request_approval(tool, arguments, caller=self.caller, run_id=run_id, reason=reason)
+        ticket = await self.gateway.request_approval(
+            tool, arguments, caller=self.caller, run_id=run_id, reason=reason, evidence=evidence
+        )
         decision = ticket.decision
         if ticket.denied:
             why = f"{decision.reason} (rule '{decision.rule}')"

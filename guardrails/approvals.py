@@ -177,6 +177,37 @@ class Approvals:
             self._event("approval.emergency_override", granted, approver, rule=approval.rule, reason=approval.reason)
         return granted
 
+    def grant_by_evidence(self, approval: Approval, evidence: dict[str, Any], condition: str, now: float) -> Approval:
+        """Approve a pending request by its rule, because the pre-check evidence meets the rule's condition.
+
+        ``decided_by`` is ``rule:<rule id>``; ``approval.approved_by_evidence`` records the evidence,
+        the condition, the rule and the policy hash the decision was made under.
+        """
+        if not approval.is_open:
+            return approval  # asked again after the grant (a node re-ran): it stands
+        comment = f"approved by evidence: {condition} (coverage {evidence.get('coverage_pct')}%, " + (
+            f"{evidence.get('critical_failures')} critical failures)"
+        )
+        granted = approval.replace(
+            status="approved",
+            decided_by=f"rule:{approval.rule}",
+            decided_at=now,
+            comment=comment,
+            expires_at=now + approval.timeout_minutes * 60,
+        )
+        if not self.store.swap(approval, granted):
+            raise ApprovalError(f"approval '{approval.id}' was decided concurrently; look again")
+        self._event(
+            "approval.approved_by_evidence",
+            granted,
+            granted.decided_by or "rule",
+            rule=approval.rule,
+            policy_hash=approval.policy_hash,
+            condition=condition,
+            evidence=evidence,
+        )
+        return granted
+
     def reject(
         self,
         approval_id: str,

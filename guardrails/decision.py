@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from guardrails.policy import OnTimeout
+from guardrails.policy import EvidenceCondition, OnTimeout
 
 __all__ = ["ApprovalNeed", "Decision", "Outcome"]
 
@@ -26,6 +26,7 @@ class ApprovalNeed:
     emergency: bool = False
     confirm: bool = False
     """Only the requester's own yes is asked for (a write the policy allows, held for the operator's consent)."""
+    evidence: EvidenceCondition | None = None  # the rule may be met by pre-check evidence instead of a person
 
     def merge(self, other: ApprovalNeed) -> ApprovalNeed:
         """One approval covering both needs: the shorter timeout, the stricter fallback."""
@@ -38,6 +39,7 @@ class ApprovalNeed:
             four_eyes=self.four_eyes or other.four_eyes,
             emergency=self.emergency or other.emergency,
             confirm=self.confirm and other.confirm,
+            evidence=None,  # several reasons to ask: a person decides (evidence speaks for one rule only)
         )
 
 

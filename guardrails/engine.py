@@ -77,6 +77,7 @@ def _need(policy: Policy, rule: str, reason: str, source: Rule | None = None, em
         on_timeout=(source.on_timeout if source and source.on_timeout else ap.on_timeout),
         four_eyes=(source.four_eyes if source and source.four_eyes is not None else ap.four_eyes),
         emergency=emergency,
+        evidence=source.evidence if source else None,
     )
 
 

@@ -141,7 +141,14 @@ class ToolGateway:
         return call.decision if call.decision is not None else self._evaluate(call.req)
 
     async def request_approval(
-        self, tool: str, arguments: dict[str, Any], *, caller: Caller, run_id: str, reason: str
+        self,
+        tool: str,
+        arguments: dict[str, Any],
+        *,
+        caller: Caller,
+        run_id: str,
+        reason: str,
+        evidence: dict[str, Any] | None = None,
     ) -> ApprovalTicket:
         """The approval a whole plan needs (every target, before any call), created once per run and plan.
 
@@ -149,6 +156,10 @@ class ToolGateway:
         own) judges the plan, and a plan denied outright gets its decision and no request. Asking
         again returns the same request (a LangGraph node re-runs on resume). Audited as
         ``guardrail.decision`` with ``plan``; a new request also as ``approval.requested``.
+
+        ``evidence`` (``coverage_pct``, ``critical_failures`` from the workflow's pre-checks) meeting
+        the condition of the one rule that asks for the approval grants it by that rule, with no
+        person (``approval.approved_by_evidence``); otherwise the request waits for a human as usual.
         """
         call = await self._prepare(tool, arguments, caller, run_id)
         req = call.req
@@ -159,9 +170,16 @@ class ToolGateway:
             approval = self.approvals.request(
                 req, decision.need, decision.policy_hash, self.policy.approvals, self._clock(), purpose=reason
             )
+            condition = decision.need.evidence
+            if condition is not None and evidence is not None and condition.holds(evidence):
+                approval = self.approvals.grant_by_evidence(
+                    approval, dict(evidence), condition.describe(), self._clock()
+                )
             decision = dataclasses.replace(decision, approval_id=approval.id)
         entry = decision_entry(caller, run_id, tool, decision)
         entry["payload"]["plan"] = {"reason": reason, "devices": len(req.targets), "arguments": req.arguments}
+        if evidence is not None:
+            entry["payload"]["plan"]["evidence"] = dict(evidence)
         await write_records(self.audit, [entry])
         return ApprovalTicket(decision, approval)
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -147,6 +148,24 @@ class RuleMatch(_M):
     target_roles: list[str] | None = None
 
 
+class EvidenceCondition(_M):
+    """When pre-check evidence replaces the human sign-off: enough coverage and few enough critical failures."""
+
+    min_coverage_pct: float = Field(95.0, ge=0, le=100, description="Share of targets whose pre-checks passed.")
+    max_critical_failures: int = Field(0, ge=0, description="Pre-check failures that are critical (permanent).")
+
+    def holds(self, evidence: Mapping[str, Any]) -> bool:
+        """Whether ``evidence`` ({coverage_pct, critical_failures}) meets the condition; missing facts never do."""
+        coverage, critical = evidence.get("coverage_pct"), evidence.get("critical_failures")
+        if not isinstance(coverage, int | float) or not isinstance(critical, int) or isinstance(critical, bool):
+            return False
+        return coverage >= self.min_coverage_pct and critical <= self.max_critical_failures
+
+    def describe(self) -> str:
+        """``coverage >= 95% and critical failures <= 0``."""
+        return f"coverage >= {self.min_coverage_pct:g}% and critical failures <= {self.max_critical_failures}"
+
+
 class Rule(_M):
     """A named rule for a tool/template/caller: deny it, or require an approval."""
 
@@ -157,6 +176,17 @@ class Rule(_M):
     timeout_minutes: float | None = Field(None, gt=0, description="Overrides approvals.timeout_minutes.")
     on_timeout: OnTimeout | None = None
     four_eyes: bool | None = None
+    evidence: EvidenceCondition | None = Field(
+        None,
+        description="An approval rule only: when the workflow's pre-check evidence meets this, the plan is "
+        "approved by the rule instead of a person (recorded with the evidence and policy hash).",
+    )
+
+    @model_validator(mode="after")
+    def _evidence_on_approval(self) -> Rule:
+        if self.evidence is not None and self.action != "approval":
+            raise ValueError(f"rule '{self.id}': evidence applies to approval rules only")
+        return self
 
 
 class ChangeWindow(_M):

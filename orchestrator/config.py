@@ -29,6 +29,7 @@ __all__ = [
     "McpConfig",
     "NotifierConfig",
     "ObservabilityConfig",
+    "PipelineConfig",
     "QueueConfig",
     "RunsConfig",
     "ScheduleEntry",
@@ -195,6 +196,26 @@ class NotifierConfig(_Section):
     )
 
 
+class GitWorkflowSource(_Section):
+    """A git repository holding workflow definitions (Python modules or YAML) under ``path`` at ``ref``."""
+
+    repo: str = Field(min_length=1, description="Path of the git repository (a clone, or a bare repository).")
+    ref: str = Field("main", min_length=1, description="Branch, tag or commit whose definitions are loaded.")
+    path: str = Field("workflows", min_length=1, description="Folder inside the repository.")
+
+
+class PipelineConfig(_Section):
+    """Workflow pipeline management: where definitions come from and what promotion requires."""
+
+    db: str | None = Field(None, description="Registry database (default: $NETORCH_HOME/pipeline.db).")
+    sources: list[GitWorkflowSource] = Field(
+        default_factory=list, description="Git repositories of workflow definitions, besides the installed ones."
+    )
+    require_tests: bool = Field(
+        False, description="Promotion needs a passing `netorch workflows test` of that exact version."
+    )
+
+
 class ApiToken(_Section):
     """A bearer token and the roles it carries."""
 
@@ -310,6 +331,7 @@ class Settings(_Section):
     api: ApiConfig = Field(default_factory=ApiConfig)
     schedules: list[ScheduleEntry] = Field(default_factory=list)
     queue: QueueConfig = Field(default_factory=QueueConfig)
+    pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
 
     @property
     def home_path(self) -> Path:

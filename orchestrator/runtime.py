@@ -31,7 +31,6 @@ from dag_fallback.context import WorkflowContext
 from dag_fallback.definition import WorkflowDefinition
 from dag_fallback.gateway import GatewayApprovalDesk, GatewayToolCaller
 from dag_fallback.notify import Notifier, build_notifier
-from dag_fallback.workflows import WORKFLOWS
 from guardrails.approval_store import SqliteApprovalStore
 from guardrails.approvals import Approvals
 from guardrails.caller import Caller
@@ -44,6 +43,7 @@ from orchestrator.checkpoints import open_checkpointer
 from orchestrator.config import Settings
 from orchestrator.guardrails_wiring import open_database, settings_policy
 from orchestrator.mcp_wiring import open_clients
+from orchestrator.pipeline import Registry, open_registry
 from orchestrator.router import Router, load_router
 from orchestrator.runs import TERMINAL, InvalidTransition, Run, RunKind, RunService, RunStatus, SqliteRunStore
 from orchestrator.workflow_runner import WorkflowRunner
@@ -74,6 +74,8 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     redactor: Redactor = field(default_factory=Redactor)
     """What every store of this runtime redacts with (the intake store of the front door too)."""
+    registry: Registry | None = None
+    """The workflow registry (versions, states, canaries); None when fixed definitions were handed in."""
 
     @property
     def approvals(self) -> Approvals:
@@ -255,6 +257,11 @@ async def _open_runtime(
             open_checkpointer(settings.data_path(settings.runs.checkpoints, "checkpoints.db"), redactor)
         )
         forks = _executor_forks(settings)
+        # Fixed definitions (tests, embeddings) bypass the registry; otherwise versions come from it.
+        registry = None
+        if definitions is None:
+            registry = open_registry(settings, audit, clock=wall.now)
+            stack.callback(registry.store.close)
 
         def context(definition: WorkflowDefinition) -> WorkflowContext:
             caller = Caller(id=definition.name, kind="workflow")
@@ -271,7 +278,7 @@ async def _open_runtime(
 
         runner = WorkflowRunner(
             runs,
-            definitions if definitions is not None else WORKFLOWS,
+            definitions if definitions is not None else registry,  # type: ignore[arg-type]  # one is set
             saver,
             context,
             max_concurrency=settings.runs.max_branches,
@@ -292,12 +299,15 @@ async def _open_runtime(
             checkpointer=saver,
             clock=wall,
             redactor=redactor,
+            registry=registry,
         )
 
         async def after_end(run: Run, wait_approval: bool) -> Run:
             from orchestrator.agent_wiring import escalate_if_needed
 
-            return await escalate_if_needed(rt, run, wait_approval=wait_approval)
+            if registry is not None:
+                await registry.canaries.after_run(run, runs, notifier)
+            return await escalate_if_needed(rt, runs.get(run.id), wait_approval=wait_approval)
 
         runner.after_end = after_end
         try:

@@ -6,6 +6,10 @@ checkpoint, not this process, knows where the graph stopped. Completed lanes are
 re-launched executor jobs replay finished devices through their idempotency keys. ``execute`` holds
 the run's owner lease while it drives (RunLeased if another live process drives it), then hands a
 run that has ended to ``after_end`` (the runtime's workflow → agent escalation).
+
+Which definition runs comes from a ``DefinitionResolver`` (orchestrator.pipeline): a new run gets
+the stable version (or a canary's candidate, or the version asked for) and is pinned to it; a stored
+run resumes on exactly its pinned version, even after a newer one was promoted.
 """
 
 from __future__ import annotations
@@ -21,20 +25,21 @@ from langgraph.types import Command
 from dag_fallback.base import Clock, SystemClock
 from dag_fallback.context import WorkflowContext
 from dag_fallback.definition import WorkflowDefinition
+from orchestrator.pipeline.resolver import DefinitionResolver, StaticDefinitions
 from orchestrator.runs import (
     TERMINAL,
     InvalidTransition,
     Run,
-    RunError,
     RunFailure,
     RunService,
     RunStatus,
     StartResult,
     Trigger,
 )
+from orchestrator.runs.errors import UnknownWorkflow
 from orchestrator.runs.wakeup import Wakeups
 
-__all__ = ["UnknownWorkflow", "WorkflowRunner"]
+__all__ = ["UnknownWorkflow", "WorkflowRunner"]  # UnknownWorkflow lives in orchestrator.runs.errors
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +48,13 @@ AfterEnd = Callable[[Run, bool], Awaitable[Run]]
 """Called with a workflow run that has just ended (and ``wait_approval``); returns the run as it is then."""
 
 
-class UnknownWorkflow(RunError):
-    """No workflow definition has that name."""
-
-
 class WorkflowRunner:
     """Start, resume and cancel workflow runs."""
 
     def __init__(
         self,
         runs: RunService,
-        definitions: Mapping[str, WorkflowDefinition],
+        definitions: Mapping[str, WorkflowDefinition] | DefinitionResolver,
         checkpointer: BaseCheckpointSaver[Any],
         context: ContextFactory,
         *,
@@ -62,33 +63,42 @@ class WorkflowRunner:
         approval_poll_s: float = 1.0,
     ) -> None:
         self.runs = runs
-        self.definitions = dict(definitions)
+        self.resolver: DefinitionResolver = (
+            StaticDefinitions(definitions) if isinstance(definitions, Mapping) else definitions
+        )
         self.checkpointer = checkpointer
         self._context = context
         self.max_concurrency = max_concurrency
         self.clock = clock or SystemClock()
         self.approval_poll_s = approval_poll_s
-        self._graphs: dict[str, Any] = {}
+        self._graphs: dict[tuple[str, str], Any] = {}
         self.tasks: set[asyncio.Task[Run]] = set()
         self.after_end: AfterEnd | None = None
         self.wakeups = Wakeups()
 
     @property
     def versions(self) -> dict[str, str]:
-        """Startable workflows and the version each would run."""
-        return {name: d.version for name, d in sorted(self.definitions.items())}
+        """Startable workflows and the version a new run of each would get."""
+        return dict(sorted(self.resolver.versions().items()))
 
-    def definition(self, name: str) -> WorkflowDefinition:
-        """A definition by name (UnknownWorkflow naming it and the known ones)."""
-        try:
-            return self.definitions[name]
-        except KeyError:
-            known = ", ".join(sorted(self.definitions))
-            raise UnknownWorkflow(f"unknown workflow '{name}' (known: {known})") from None
+    def create(
+        self,
+        name: str,
+        params: Mapping[str, Any],
+        *,
+        trigger: Trigger,
+        dry_run: bool = False,
+        version: str | None = None,
+        route: str | None = None,
+    ) -> StartResult:
+        """Pick the definition, validate the input and store the run pinned to it (or the dedup match).
 
-    def create(self, name: str, params: Mapping[str, Any], *, trigger: Trigger, dry_run: bool = False) -> StartResult:
-        """Validate the input and store the run (or return the run its dedup key matches)."""
-        definition = self.definition(name)
+        ``version`` asks for one version (a candidate too); ``route`` overrides why it was chosen
+        (``shadow``).
+        """
+        definition, pin = self.resolver.for_new_run(name, params, version=version)
+        if route is not None:
+            pin = pin.model_copy(update={"route": route})
         checked = definition.validate(params)
         return self.runs.start(
             name=name,
@@ -96,6 +106,7 @@ class WorkflowRunner:
             input={"params": checked, "dry_run": dry_run},
             trigger=trigger,
             definition=definition.describe(),
+            pin=pin,
         )
 
     async def start(
@@ -106,9 +117,10 @@ class WorkflowRunner:
         trigger: Trigger,
         dry_run: bool = False,
         wait_approval: bool = False,
+        version: str | None = None,
     ) -> StartResult:
         """Create the run and drive it until it ends or waits; a deduplicated trigger runs nothing."""
-        result = self.create(name, params, trigger=trigger, dry_run=dry_run)
+        result = self.create(name, params, trigger=trigger, dry_run=dry_run, version=version)
         if not result.created:
             return result
         run = await self.execute(result.run, wait_approval=wait_approval)
@@ -154,12 +166,7 @@ class WorkflowRunner:
     async def _drive(self, run: Run, *, actor: str, wait_approval: bool) -> Run:
         if run.status in TERMINAL:
             raise InvalidTransition(f"run '{run.id}' is {run.status.value}: there is nothing to resume")
-        definition = self.definition(run.name)
-        if run.version != definition.version:
-            raise InvalidTransition(
-                f"run '{run.id}' started with {run.name} {run.version}; this netorch has {definition.version}"
-                " (resume it with the netorch version that started it)"
-            )
+        definition = self.resolver.for_run(run)
         graph = self._graph(definition)
         ctx = self._context(definition)
         config: dict[str, Any] = {
@@ -232,7 +239,8 @@ class WorkflowRunner:
         return self.runs.settle(run_id, RunStatus.FAILED, failure=RunFailure(kind="internal", message=message))
 
     def _graph(self, definition: WorkflowDefinition) -> Any:
-        graph = self._graphs.get(definition.name)
+        key = (definition.name, definition.version)
+        graph = self._graphs.get(key)
         if graph is None:
-            graph = self._graphs[definition.name] = definition.build().compile(checkpointer=self.checkpointer)
+            graph = self._graphs[key] = definition.build().compile(checkpointer=self.checkpointer)
         return graph

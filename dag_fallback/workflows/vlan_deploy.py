@@ -8,8 +8,10 @@ Any abort (incomplete SoT, too many pre-check failures, rejected or expired appr
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from langgraph.graph import END, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Command
@@ -101,6 +103,24 @@ def _plan_args(state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _evidence(state: dict[str, Any]) -> dict[str, Any]:
+    """What the pre-checks showed, for a policy rule that approves by evidence (seed 7.3, step 3).
+
+    Coverage is the share of targets whose pre-checks passed; a critical failure is a permanent one
+    (a conflicting VLAN, a full VLAN table), as opposed to a switch that did not answer.
+    """
+    targets = _svc(state)["targets"]
+    results = state.get("results", {}).get("precheck", {})
+    passed = sum(1 for d in targets if results.get(d, {}).get("outcome") == "succeeded")
+    critical = sum(
+        1
+        for d in targets
+        if results.get(d, {}).get("outcome") == "failed" and results[d].get("error_class") == "permanent"
+    )
+    coverage = round(100.0 * passed / len(targets), 2) if targets else 0.0
+    return {"coverage_pct": coverage, "critical_failures": critical, "targets": len(targets), "passed": passed}
+
+
 async def validate_sot(state: Any, runtime: Runtime[WorkflowContext]) -> Command[Any]:
     """Step 1: the VLAN definition and every target's record must be complete before anything runs."""
     ctx, run_id = runtime.context, state["run_id"]
@@ -156,7 +176,14 @@ async def notify(state: Any, runtime: Runtime[WorkflowContext]) -> dict[str, Any
         result = "rejected" if failure and failure["kind"] in ("rejected", "timeout") else "aborted"
         text = f"nothing was changed: {failure['message'] if failure else 'no targets'}"
     elif state.get("dry_run"):
-        result, text = "dry_run", f"dry run: {ok} of {len(final)} switches would get the VLAN"
+        # A switch that already has the VLAN is planned as no change, not as getting it.
+        change = sum(1 for r in final.values() if r.succeeded and r.changed)
+        same = ok - change
+        result, text = (
+            "dry_run",
+            f"dry run: {change} of {len(final)} switches would get the VLAN"
+            + (f"; {same} already {'has' if same == 1 else 'have'} it (no change)" if same else ""),
+        )
     elif ok == len(final):
         result, text = "success", f"all {ok} switches have VLAN {svc['vid']} and it validated"
     else:
@@ -224,6 +251,7 @@ def build() -> StateGraph[Any, Any, Any, Any]:
                 "tool": "launch_job",
                 "arguments": _plan_args(s),
                 "reason": f"deploy VLAN {_svc(s)['vid']} ({_svc(s)['name']}) to {len(_checked(s))} switches",
+                "evidence": _evidence(s),
             }
         ),
         next="execute",
@@ -280,6 +308,9 @@ def build() -> StateGraph[Any, Any, Any, Any]:
     return graph
 
 
+# Shipped with the definition (and part of its content hash): `netorch workflows test vlan_deploy`.
+TESTS = tuple(yaml.safe_load((Path(__file__).with_name("vlan_deploy_tests.yaml")).read_text(encoding="utf-8")))
+
 VLAN_DEPLOY = WorkflowDefinition(
     name=NAME,
     semver="1.0.0",
@@ -287,6 +318,7 @@ VLAN_DEPLOY = WorkflowDefinition(
     "compensate the failed scope, notify.",
     params=VlanDeployParams,
     build=build,
+    tests=TESTS,
     modules=(
         __name__,
         "dag_fallback.workflows.vlan_checks",

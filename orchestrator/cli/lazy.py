@@ -85,6 +85,11 @@ LAZY_COMMANDS: Mapping[str, LazyCommand] = {
     ),
     "policy": LazyCommand("orchestrator.cli.policy_cmd", _G, "Check guardrails policy files and explain decisions."),
     "runs": LazyCommand("orchestrator.cli.runs_cmd", _G, "Inspect, cancel and resume runs."),
+    "workflows": LazyCommand(
+        "orchestrator.cli.workflows_cmd",
+        _G,
+        "Workflow definitions: versions and states, promotion, definition rollback, tests, canary, shadow.",
+    ),
     "eval": LazyCommand("orchestrator.cli.eval_cmd", _G, "Offline evals: scenarios, trials, graders, pass^k."),
 }
 

@@ -37,7 +37,8 @@ async def follow(task: asyncio.Task[Run], rt: Any, run_id: str | Callable[[], st
     """Redraw the steps table (status, per-device counts) until the run task ends; for terminals."""
 
     def table() -> Any:
-        return render_steps(rt.runs.steps(run_id() if callable(run_id) else run_id))
+        current = run_id() if callable(run_id) else run_id
+        return render_steps(rt.runs.steps(current), rt.runs.devices(current))
 
     with Live(table(), console=console, refresh_per_second=8, transient=True) as live:
         while not task.done():

@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import os
 import re
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -17,11 +18,22 @@ from rich.table import Table
 from rich.text import Text
 
 from orchestrator.cli.common import JsonOpt, console, fail, print_json, state
+from orchestrator.cli.plan_render import render_plan
 from orchestrator.config import Settings
+from orchestrator.pipeline.plan import plan_of
 from orchestrator.runs import Run, RunKind, RunService, RunStatus, SqliteRunStore
 from orchestrator.runs.model import DeviceState, StepState, utcnow
 
-__all__ = ["actor_of", "app", "open_service", "render_devices", "render_run", "render_steps", "run_dict"]
+__all__ = [
+    "actor_of",
+    "app",
+    "open_service",
+    "render_devices",
+    "render_run",
+    "render_steps",
+    "render_waves",
+    "run_dict",
+]
 
 app = typer.Typer(help="Inspect, cancel and resume runs.", no_args_is_help=True)
 
@@ -64,28 +76,52 @@ def _since(text: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.astimezone()
 
 
-def run_dict(run: Run, steps: list[StepState], devices: list[DeviceState] | None = None) -> dict[str, Any]:
-    """A run with its steps (and devices) as JSON-friendly data."""
+def run_dict(
+    run: Run,
+    steps: list[StepState],
+    devices: list[DeviceState] | None = None,
+    *,
+    plan_from: list[DeviceState] | None = None,
+) -> dict[str, Any]:
+    """A run with its steps (and devices) as JSON-friendly data; a dry run's plan from ``plan_from``."""
     data = run.model_dump(mode="json")
     data["steps"] = [s.model_dump(mode="json") for s in steps]
     if devices is not None:
         data["devices"] = [d.model_dump(mode="json") for d in devices]
+    source = plan_from if plan_from is not None else devices
+    if _is_dry_run(run) and source:
+        data["plan"] = plan_of(source).to_dict()
     return data
+
+
+def _is_dry_run(run: Run) -> bool:
+    return run.kind is RunKind.WORKFLOW and bool(run.input.get("dry_run"))
 
 
 def _styled(value: str) -> Text:
     return Text(value, style=_STYLE.get(value, ""))
 
 
-def render_steps(steps: list[StepState]) -> Table:
-    """Steps with their status and per-device counts."""
+def _wave_note(step: StepState, devices: list[DeviceState] | None) -> str:
+    """``waves 2/5 (canary 1)`` for a step rolled out in several waves."""
+    sizes = step.summary.get("wave_sizes") or []
+    if len(sizes) < 2:
+        return ""
+    seen = {d.detail.get("wave") for d in devices or [] if d.step == step.step and d.detail.get("wave") is not None}
+    done = len(seen) if devices is not None else step.summary.get("waves_run", 0)
+    canary = f" (canary {step.summary['canary']})" if step.summary.get("canary") else ""
+    return f"waves {done}/{len(sizes)}{canary}"
+
+
+def render_steps(steps: list[StepState], devices: list[DeviceState] | None = None) -> Table:
+    """Steps with their status, per-device counts and wave progress."""
     table = Table(title="steps", title_justify="left")
     for column in ("step", "status", "devices", "note"):
         table.add_column(column)
     for s in steps:
         counts = s.summary.get("devices") or {}
         shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-        note = s.error or ""
+        note = s.error or _wave_note(s, devices)
         if len(note) > 110:
             note = note[:107] + "..."
         if not note and s.step == "approval":
@@ -94,6 +130,27 @@ def render_steps(steps: list[StepState]) -> Table:
             )
         table.add_row(s.step, _styled(s.status), shown, note)
     return table
+
+
+def render_waves(steps: list[StepState], devices: list[DeviceState]) -> list[Table]:
+    """One table per step rolled out in waves: each wave's devices and outcomes (the canary wave first)."""
+    tables: list[Table] = []
+    for step in steps:
+        sizes = step.summary.get("wave_sizes") or []
+        if len(sizes) < 2:
+            continue
+        table = Table(title=f"{step.step}: waves", title_justify="left")
+        for column in ("wave", "devices", "outcomes", "names"):
+            table.add_column(column)
+        mine = [d for d in devices if d.step == step.step]
+        for index, size in enumerate(sizes):
+            rows = [d for d in mine if d.detail.get("wave") == index]
+            outcomes = ", ".join(f"{k} {v}" for k, v in sorted(Counter(d.outcome for d in rows).items()))
+            label = f"{index + 1}" + (" canary" if index == 0 and step.summary.get("canary") else "")
+            names = ", ".join(d.device for d in rows[:6]) + (" ..." if len(rows) > 6 else "")
+            table.add_row(label, str(size), outcomes or "not started", names)
+        tables.append(table)
+    return tables
 
 
 def render_devices(devices: list[DeviceState], title: str = "per-device outcome") -> Table:
@@ -140,9 +197,12 @@ def render_run(run: Run, steps: list[StepState], devices: list[DeviceState]) -> 
     if run.failure:
         where = "/".join(x for x in (run.failure.block, run.failure.step) if x)
         lines.append(Text(f"failure: {run.failure.kind} ({where}): {run.failure.message}", style="red"))
-    parts: list[Any] = [*lines, render_steps(steps)]
+    parts: list[Any] = [*lines, render_steps(steps, devices)]
+    parts.extend(render_waves(steps, devices))
     final = [d for d in devices if d.step == "result"] or devices
-    if final:
+    if _is_dry_run(run) and devices:
+        parts.append(render_plan(plan_of(devices)))
+    elif final:
         parts.append(render_devices(final))
     return Group(*parts)
 
@@ -281,7 +341,7 @@ async def _resume(
 def report_run(run: Run, steps: Any, devices: Any, *, json_out: bool) -> None:
     """Print a finished or waiting run (JSON or tables, with the next step when it waits); exit 1 if it failed."""
     if json_out:
-        print_json(run_dict(run, steps, [d for d in devices if d.step == "result"]))
+        print_json(run_dict(run, steps, [d for d in devices if d.step == "result"], plan_from=devices))
     else:
         console.print(render_run(run, steps, devices))
         if run.status is RunStatus.WAITING and run.waiting_on:

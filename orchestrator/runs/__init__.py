@@ -4,6 +4,7 @@ from orchestrator.runs.errors import InvalidTransition, RunError, RunLeased, Unk
 from orchestrator.runs.model import (
     ACTIVE,
     TERMINAL,
+    DefinitionPin,
     DeviceState,
     Run,
     RunFailure,
@@ -21,6 +22,7 @@ __all__ = [
     "ANNOTATIONS",
     "TERMINAL",
     "AuditWriter",
+    "DefinitionPin",
     "DeviceState",
     "InvalidTransition",
     "LeaseState",

@@ -3,12 +3,13 @@
 RunError                 base: a run operation a user asked for cannot be done
 ├── UnknownRun           no run with that id
 ├── InvalidTransition    the run's state machine forbids the change (e.g. cancel a finished run)
-└── RunLeased            another live process executes the run (its owner lease has not lapsed)
+├── RunLeased            another live process executes the run (its owner lease has not lapsed)
+└── UnknownWorkflow      no workflow definition has that name
 """
 
 from __future__ import annotations
 
-__all__ = ["InvalidTransition", "RunError", "RunLeased", "UnknownRun"]
+__all__ = ["InvalidTransition", "RunError", "RunLeased", "UnknownRun", "UnknownWorkflow"]
 
 
 class RunError(Exception):
@@ -25,3 +26,7 @@ class InvalidTransition(RunError):
 
 class RunLeased(RunError):
     """Another live owner holds the run's lease, so driving it here would run it twice."""
+
+
+class UnknownWorkflow(RunError):
+    """No workflow definition has that name."""

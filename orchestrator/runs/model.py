@@ -17,6 +17,7 @@ __all__ = [
     "ACTIVE",
     "ALLOWED",
     "TERMINAL",
+    "DefinitionPin",
     "DeviceState",
     "Run",
     "RunFailure",
@@ -124,6 +125,19 @@ class DeviceState(_Model):
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
+class DefinitionPin(_Model):
+    """The definition a workflow run started with, kept so that a resume runs exactly that version."""
+
+    semver: str
+    content_hash: str = Field(description="sha256 of its code, parameters schema and tests.")
+    source: str = Field("package", description="package (installed) or git.")
+    commit: str | None = Field(None, description="The git commit it was loaded from, when known.")
+    origin: str | None = Field(None, description="``<repo>@<ref>:<path>`` for a git definition.")
+    route: str = Field(
+        "stable", description="Why this version: stable, canary (share or scope), shadow, or explicit (--version)."
+    )
+
+
 class Run(_Model):
     """A run record, without its steps and devices (load those from the store when needed)."""
 
@@ -131,6 +145,7 @@ class Run(_Model):
     kind: RunKind = RunKind.WORKFLOW
     name: str = Field(description="Workflow name, or the investigation's subject.")
     version: str = Field(description="Definition version that ran (semver+content hash).")
+    pin: DefinitionPin | None = Field(None, description="The pinned definition of a workflow run (source, commit).")
     status: RunStatus = RunStatus.PENDING
     trigger: Trigger = Field(default_factory=Trigger)
     input: dict[str, Any] = Field(default_factory=dict)
@@ -146,6 +161,9 @@ class Run(_Model):
     )
     links: dict[str, str] = Field(
         default_factory=dict, description="Runs started from this one, by relation (e.g. investigation: run id)."
+    )
+    notes: list[dict[str, Any]] = Field(
+        default_factory=list, description="Pipeline events about this run (e.g. the canary it ran in was halted)."
     )
     owner: str | None = Field(None, description="Who executes the run now (host:pid:token); set by the lease.")
     lease_expires_at: datetime | None = Field(None, description="When the owner's lease lapses unless renewed.")

@@ -29,6 +29,7 @@ from orchestrator.runs.lease import LeaseKeeper
 from orchestrator.runs.model import (
     ALLOWED,
     TERMINAL,
+    DefinitionPin,
     DeviceState,
     Run,
     RunFailure,
@@ -118,14 +119,20 @@ class RunService:
         kind: RunKind = RunKind.WORKFLOW,
         definition: Mapping[str, Any] | None = None,
         parent_id: str | None = None,
+        pin: DefinitionPin | None = None,
     ) -> StartResult:
-        """Create a pending run, or return the run this trigger's dedup key already belongs to."""
+        """Create a pending run, or return the run this trigger's dedup key already belongs to.
+
+        ``pin`` is the definition a workflow run is bound to (source, commit, route); it is kept in
+        the record and in ``run.created``, so a resume runs that version and the audit says which.
+        """
         now = self._clock()
         run = Run(
             id=new_run_id(now),
             kind=kind,
             name=name,
             version=version,
+            pin=pin,
             trigger=trigger,
             input=dict(input),
             created_at=now,
@@ -155,6 +162,7 @@ class RunService:
                 "input": run.input,
                 "status": run.status.value,
                 **({"parent_id": parent_id} if parent_id else {}),
+                **({"definition": pin.model_dump()} if pin else {}),
             },
         )
         return StartResult(run, created=True)
@@ -285,6 +293,15 @@ class RunService:
             # Compare-and-set on the status: a concurrent transition wins and the link is re-applied on top.
             if self.store.update(updated, expect=current.status):
                 self._audit(updated, "run.linked", actor, {"relation": relation, "run_id": other_run_id})
+                return updated
+
+    def annotate(self, run_id: str, note: Mapping[str, Any], *, actor: str = SYSTEM_ACTOR) -> Run:
+        """Add a note to a run in any status (a canary halt it caused); audited as ``run.noted``."""
+        while True:
+            current = self.store.get(run_id)
+            updated = current.model_copy(update={"notes": [*current.notes, dict(note)]})
+            if self.store.update(updated, expect=current.status):
+                self._audit(updated, "run.noted", actor, dict(note))
                 return updated
 
     @asynccontextmanager

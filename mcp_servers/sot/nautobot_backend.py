@@ -174,7 +174,8 @@ class NautobotSot:
     async def get_neighbors(self, device: str) -> list[Neighbor]:
         """Cabled neighbours: every cabled interface's peer, with the peer's platform and management address."""
         await self._device(name=device, depth=0)
-        records = [r for r in await self._interfaces(device, cabled=True) if isinstance(r.get("cable_peer"), Mapping)]
+        cabled = await self._interfaces(device, has_cable=True)
+        records = [r for r in cabled if isinstance(r.get("cable_peer"), Mapping)]
         device_ids = sorted({str(r["cable_peer"]["device"]["id"]) for r in records if r["cable_peer"].get("device")})
         peers = {d["id"]: device_from(d) for d in await self._devices_by_id(device_ids)}
         out: list[Neighbor] = []
@@ -199,7 +200,7 @@ class NautobotSot:
         """Standard VLANs of a location (or a device's) and the VLAN services that reach it, ordered by VID."""
         scope_device = device_from(await self._device(device)) if device else None
         where = scope_device.location if scope_device else location
-        standard = await self._vlans(role__n=SERVICE_ROLE, **({"location": where} if where else {}))
+        standard = await self._vlans(role__n=SERVICE_ROLE, **({"locations": where} if where else {}))
         services = await self._vlans(role=SERVICE_ROLE)
         subnets = await self._subnets([str(v["id"]) for v in standard + services])
         out: list[Vlan] = []

@@ -65,6 +65,7 @@ def _register_optional() -> None:
         ("orchestrator.cli.policy_cmd", "policy"),
         ("orchestrator.cli.runs_cmd", "runs"),
         ("orchestrator.cli.eval_cmd", "eval"),
+        ("orchestrator.cli.sot_cmd", "sot"),
     ]
     for module_name, name in groups:
         try:

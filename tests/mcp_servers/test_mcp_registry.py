@@ -17,13 +17,14 @@ def test_registered_names_are_pinned() -> None:
         "observability": ["lab", "prometheus"],
         "executor": ["awx", "lab"],
     }
-    for registry in (SOT_BACKENDS, OBSERVABILITY_BACKENDS, EXECUTOR_BACKENDS):
+    assert SOT_BACKENDS.names(available_only=True) == ["lab", "nautobot"]
+    for registry in (OBSERVABILITY_BACKENDS, EXECUTOR_BACKENDS):
         assert registry.names(available_only=True) == ["lab"]
 
 
 @pytest.mark.parametrize(
     ("registry", "name"),
-    [(SOT_BACKENDS, "nautobot"), (OBSERVABILITY_BACKENDS, "prometheus"), (EXECUTOR_BACKENDS, "awx")],
+    [(OBSERVABILITY_BACKENDS, "prometheus"), (EXECUTOR_BACKENDS, "awx")],
 )
 def test_planned_backends_say_not_yet_available(registry, name: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(McpSetupError, match=f"backend '{name}' is not yet available"):

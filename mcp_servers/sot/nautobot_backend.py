@@ -200,8 +200,10 @@ class NautobotSot:
         """Standard VLANs of a location (or a device's) and the VLAN services that reach it, ordered by VID."""
         scope_device = device_from(await self._device(device)) if device else None
         where = scope_device.location if scope_device else location
-        standard = await self._vlans(role__n=SERVICE_ROLE, **({"locations": where} if where else {}))
-        services = await self._vlans(role=SERVICE_ROLE)
+        role = await self._service_role()
+        scope = {"locations": where} if where else {}
+        standard = await self._vlans(**scope, **({"role__n": role} if role else {}))
+        services = await self._vlans(role=role) if role else []
         subnets = await self._subnets([str(v["id"]) for v in standard + services])
         out: list[Vlan] = []
         for v in standard:
@@ -239,7 +241,8 @@ class NautobotSot:
 
     async def get_vlan_service(self, name: str) -> VlanService:
         """One VLAN service: the VLAN with role vlan-service, its prefix, its scope resolved to devices."""
-        found = await self._vlans(name=name, role=SERVICE_ROLE)
+        role = await self._service_role()
+        found = await self._vlans(name=name, role=role) if role else []
         if not found:
             raise NotFound(f"unknown VLAN service '{name}' (not in the source of truth)")
         vlan = found[0]
@@ -258,6 +261,12 @@ class NautobotSot:
             created_at=_when(vlan.get("created")),
             updated_at=_when(vlan.get("last_updated")),
         )
+
+    async def _service_role(self) -> str | None:
+        """The id of the vlan-service role; None where it does not exist (no VLAN services then)."""
+        endpoint = self.nb.extras.roles
+        found = await self.client.call("get role", lambda: endpoint.filter(name=SERVICE_ROLE, depth=0))
+        return str(found[0].id) if found else None
 
     async def _vlans(self, **filters: Any) -> list[dict[str, Any]]:
         endpoint = self.nb.ipam.vlans
@@ -339,10 +348,9 @@ class NautobotSot:
 
     async def _missing(self) -> list[str]:
         """What netorch's mapping needs that this Nautobot lacks (run `netorch sot seed-nautobot` to add it)."""
-        roles = self.nb.extras.roles
         fields = self.nb.extras.custom_fields
         missing: list[str] = []
-        if not await self.client.call("get role", lambda: roles.filter(name=SERVICE_ROLE, depth=0), retry=False):
+        if await self._service_role() is None:
             missing.append(f"VLAN role '{SERVICE_ROLE}' (marks VLAN services)")
         found = await self.client.call("list custom fields", lambda: fields.all(depth=0), retry=False)
         keys = {str(f.key) for f in found}

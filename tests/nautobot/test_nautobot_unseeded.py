@@ -6,7 +6,7 @@ import pytest
 from nbtestkit import sot_for
 from typer.testing import CliRunner
 
-from mcp_servers.errors import AuthFailed, NotFound
+from mcp_servers.errors import AuthFailed, InvalidArgument, NotFound
 from mcp_servers.paging import PageRequest
 from mcp_servers.sot.models import DeviceQuery
 from orchestrator.cli.main import app
@@ -39,8 +39,13 @@ async def test_unknown_names_are_not_found_and_empty_lists_say_no_data(nautobot)
         await sot.get_device("b-acc-01")
     with pytest.raises(NotFound, match="unknown VLAN service 'app-payments'"):
         await sot.get_vlan_service("app-payments")
-    page = await sot.list_devices(DeviceQuery(role="access"), PageRequest())
+    page = await sot.list_devices(DeviceQuery(name_pattern="b-*"), PageRequest())
     assert (page.total, page.status, page.items) == (0, "no_data", [])
+    vlans = await sot.list_vlans(None, None, PageRequest())
+    assert vlans.status == "no_data"
+    # As in the lab, a role the SoT does not know is a bad filter, named in the error.
+    with pytest.raises(InvalidArgument, match="access is not one of the available choices"):
+        await sot.list_devices(DeviceQuery(role="access"), PageRequest())
 
 
 def test_seed_with_a_wrong_token_is_one_error_line(nautobot, tmp_path) -> None:
@@ -48,7 +53,7 @@ def test_seed_with_a_wrong_token_is_one_error_line(nautobot, tmp_path) -> None:
 
     home = tmp_path / "home"
     home.mkdir()
-    small_lab(home / "lab.db", buildings=1, access=1)
+    small_lab(home / "lab.db", buildings=2, access=1)
     result = CliRunner().invoke(
         app, ["--home", str(home), "sot", "seed-nautobot", "--url", nautobot.url, "--token", "e" * 40]
     )

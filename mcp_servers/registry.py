@@ -66,6 +66,12 @@ def _lab_sot(options: dict[str, Any], ctx: BackendContext) -> SotBackend:
     return LabSot(ctx.lab())
 
 
+def _nautobot_sot(options: dict[str, Any], ctx: BackendContext) -> SotBackend:
+    from mcp_servers.sot.nautobot_backend import nautobot_sot
+
+    return nautobot_sot(options)
+
+
 def _lab_observability(options: dict[str, Any], ctx: BackendContext) -> ObservabilityBackend:
     from mcp_servers.observability.lab import LabObservability
 
@@ -96,7 +102,7 @@ _PLANNED = "planned for the real-backends issue"
 
 SOT_BACKENDS: BackendRegistry[SotBackend] = BackendRegistry("sot")
 SOT_BACKENDS.register("lab", _lab_sot)
-SOT_BACKENDS.plan("nautobot", _PLANNED)
+SOT_BACKENDS.register("nautobot", _nautobot_sot)
 
 OBSERVABILITY_BACKENDS: BackendRegistry[ObservabilityBackend] = BackendRegistry("observability")
 OBSERVABILITY_BACKENDS.register("lab", _lab_observability)

@@ -90,6 +90,9 @@ LAZY_COMMANDS: Mapping[str, LazyCommand] = {
         _G,
         "Workflow definitions: versions and states, promotion, definition rollback, tests, canary, shadow.",
     ),
+    "sot": LazyCommand(
+        "orchestrator.cli.sot_cmd", _G, "The Source of Truth: load the lab's intent into a real Nautobot."
+    ),
     "eval": LazyCommand("orchestrator.cli.eval_cmd", _G, "Offline evals: scenarios, trials, graders, pass^k."),
 }
 

@@ -1,7 +1,7 @@
 """`netorch workflows list|show|diff|promote|rollback|test|canary|shadow`: the definition pipeline.
 
 These change which *definition* new runs use. None of them changes a device; undoing what a run
-changed on the network is ``netorch runs rollback RUN`` (saga compensation).
+changed on the network is saga compensation (a run's ``compensate`` step), never these.
 """
 
 from __future__ import annotations
@@ -236,7 +236,7 @@ def rollback(
     """Definition rollback: new runs go back to the version the current stable replaced.
 
     Changes no device and no run already started. To undo what one run changed on the network,
-    use `netorch runs rollback RUN` (saga compensation) instead.
+    that is saga compensation (the run's compensate step, param rollback=failed_only|all).
     Example: netorch workflows rollback vlan_deploy -m "1.1.0 mis-plans stacked switches"
     """
     with open_pipeline(state(ctx).settings) as registry:
@@ -248,7 +248,7 @@ def rollback(
     console.print(
         f"definition rollback: new runs of {name} use {entry.version} again (was {current.version}). "
         "Runs already started keep their version; no device was changed "
-        "(to undo a run's changes: netorch runs rollback RUN).",
+        "(undoing a run's changes is saga compensation, not this).",
         soft_wrap=True,
     )
 

@@ -6,8 +6,9 @@ version replaces an installed stable (installing netorch is deploying it); anyth
 a ``candidate`` and runs only when asked for (canary, shadow, ``--version``) until promoted.
 
 A *definition* rollback (``rollback``) makes the version the current stable replaced stable again
-for new runs. It changes no device: undoing what a run changed is ``netorch runs rollback RUN``
-(saga compensation), a different thing. Every promotion and rollback is audited with who and why.
+for new runs. It changes no device: undoing what a run changed is saga compensation
+(the run's ``compensate`` step, ``rollback: failed_only | all``), a different thing.
+Every promotion and rollback is audited with who and why.
 """
 
 from __future__ import annotations
@@ -265,7 +266,7 @@ class Registry:
         """Definition rollback: the version the current stable replaced becomes stable again for new runs.
 
         Runs already started keep their pinned version; no device changes. A run's own changes are
-        undone by saga compensation (``netorch runs rollback RUN``), never by this.
+        undone by saga compensation (the run's ``compensate`` step), never by this.
         """
         if not reason.strip():
             raise PromotionRefused("a definition rollback needs a reason (--reason)")

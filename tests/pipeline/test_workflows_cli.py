@@ -77,7 +77,7 @@ def test_promotion_needs_passing_tests_then_rollback_goes_back(tmp_path: Path) -
     code, out, err = _cli(cfg, "workflows", "rollback", "vlan_deploy", "-m", "plans one wave too many", "--as", "carol")
     assert code == 0, err
     said = " ".join(out.split())
-    assert "definition rollback" in said and "no device was changed" in said and "netorch runs rollback RUN" in said
+    assert "definition rollback" in said and "no device was changed" in said and "saga compensation, not this" in said
     code, out, _ = _cli(cfg, "workflows", "show", "vlan_deploy", "--json")
     assert json.loads(out)["semver"] == "1.0.0"
     (rolled,) = _audit(tmp_path, "definition.rolled_back")

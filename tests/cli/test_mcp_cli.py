@@ -52,12 +52,11 @@ def test_config_rejects_an_unknown_client(home: Path) -> None:
 
 
 def test_planned_backend_is_one_error_line(tmp_path: Path, home: Path) -> None:
-    cfg = _config(tmp_path, "executor:\n  backend: awx\n")
-    result = runner.invoke(app, ["--config", str(cfg), "--home", str(home), "mcp", "executor"])
+    cfg = _config(tmp_path, "observability:\n  backend: prometheus\n")
+    result = runner.invoke(app, ["--config", str(cfg), "--home", str(home), "mcp", "observability"])
     assert result.exit_code == 1
-    assert result.stderr.strip().splitlines() == [
-        "Error: executor backend 'awx' is not yet available (planned for the real-backends issue; use lab)"
-    ]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "backend 'prometheus' is not yet available" in lines[0]
 
 
 @pytest.fixture

@@ -246,7 +246,8 @@ def row(layer: str, n: int, c: int, latency: float) -> dict[str, Any]:
         "median_s": round(took, 4),
         "bound_s": bound,
         "per_s": round(n / took, 1),
-        "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # The process's peak so far (layers run one after another): an upper bound for this layer.
+        "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
 

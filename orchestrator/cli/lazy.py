@@ -124,6 +124,7 @@ class LazyCommands(MutableMapping[str, _click.Command]):
 
     def __init__(self, eager: Mapping[str, _click.Command], lazy: Mapping[str, LazyCommand]) -> None:
         self._built = dict(eager)
+        # A name is in exactly one of the two tables: built (eager or used) or still lazy.
         self._lazy = {k: v for k, v in lazy.items() if k not in self._built}
 
     def loaded(self, name: str) -> bool:
@@ -139,7 +140,7 @@ class LazyCommands(MutableMapping[str, _click.Command]):
 
     def __getitem__(self, name: str) -> _click.Command:
         if name not in self._built:
-            entry = self._lazy[name]  # KeyError for an unknown command, as a dict would raise
+            entry = self._lazy.pop(name)  # KeyError for an unknown command, as a dict would raise
             self._built[name] = load(name, entry)
         return self._built[name]
 
@@ -148,13 +149,12 @@ class LazyCommands(MutableMapping[str, _click.Command]):
         self._lazy.pop(name, None)
 
     def __delitem__(self, name: str) -> None:
-        found = self._built.pop(name, None) or self._lazy.pop(name, None)
-        if found is None:
+        if self._built.pop(name, None) is None and self._lazy.pop(name, None) is None:
             raise KeyError(name)
 
     def __iter__(self) -> Iterator[str]:
         yield from self._built
-        yield from (k for k in self._lazy if k not in self._built)
+        yield from self._lazy
 
     def __len__(self) -> int:
-        return len(set(self._built) | set(self._lazy))
+        return len(self._built) + len(self._lazy)
